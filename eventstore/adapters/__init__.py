@@ -1,0 +1,1 @@
+"""The store adapters: MongoDB (pymongo) and the embedded SQLite file."""

@@ -1,0 +1,332 @@
+"""The MongoDB event store, correct without multi-document transactions (FerretDB v1 too).
+
+One append is one *commit* document holding its events, so it is atomic by the server's
+single-document guarantee. The commit's ``_id`` is the position of its first event, and
+every writer inserts at exactly ``last + 1`` of the last commit it read, under the unique
+``_id`` index. So:
+
+* positions are gap-free: a commit at ``X`` can only be inserted once the commit ending
+  at ``X - 1`` exists, and only one commit can take ``X``; a loser re-reads and retries;
+* commits become visible in position order, so a reader never later finds an event at
+  or below a position it has passed;
+* a successful insert at ``last + 1`` proves the log was exactly what the writer read:
+  the version check and the event-id check it made before inserting held at the moment
+  of the insert. This is what makes them atomic without transactions.
+
+The writer keeps the head and stream versions it last saw as hints, so the common append
+is one id lookup and one insert; a stale hint only makes the insert collide, on ``_id`` or
+on the unique ``(stream_id, first_version)`` index, and the append retries with fresh reads.
+
+Each event's ``data`` is kept as JSON text: payloads hold users' keys (``$where``,
+``deploy.prod``) and nested arrays, which FerretDB v1 refuses, and text gives back the
+very same value on every backend. See ``docs/architecture.md`` for the argument in full.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any
+from uuid import UUID
+
+import pymongo
+from pymongo import ASCENDING, DESCENDING
+from pymongo.collection import Collection
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    DocumentTooLarge,
+    DuplicateKeyError,
+    PyMongoError,
+)
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from eventstore.appending import StoredId, already_stored, check_call, check_version
+from eventstore.clock import utc_now
+from eventstore.codec import dump_json, json_converter, load_json
+from eventstore.config import redact_url, url_password
+from eventstore.errors import (
+    AppendTooLargeError,
+    StoreError,
+    StoreUnavailableError,
+)
+from eventstore.records import (
+    ANY,
+    AppendResult,
+    ExpectedVersion,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+    expectation_met,
+)
+from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+
+BACKEND = "mongodb"
+DEFAULT_DATABASE = "cirec"
+EVENTS = "events"
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+# How long one append keeps retrying collisions and dropped connections before giving up.
+APPEND_DEADLINE_SECONDS = 60.0
+SERVER_SELECTION_TIMEOUT_MS = 10_000
+# How many streams' versions one store remembers (least recently used are forgotten).
+VERSION_HINTS = 10_000
+
+
+class MongoEventStore(EventStore):
+    """The :class:`EventStore` on MongoDB: one commit document per append."""
+
+    backend = BACKEND
+
+    def __init__(
+        self, client: pymongo.MongoClient[dict[str, Any]], database: str, url: str
+    ) -> None:
+        self._client = client
+        self._location = redact_url(url)
+        self._secret = url_password(url)
+        # What this store last saw of the log; only ever a guess (see _try_append).
+        self._head_hint: int | None = None
+        self._version_hints: OrderedDict[str, int] = OrderedDict()
+        # Majority writes and reads: a position the log has shown can never be rolled back.
+        self._events: Collection[dict[str, Any]] = client[database].get_collection(
+            EVENTS,
+            write_concern=WriteConcern(w="majority", j=True),
+            read_concern=ReadConcern("majority"),
+        )
+        with self._translated("creating indexes", connecting=True):
+            self._events.create_index([("last", ASCENDING)], unique=True, name="position_last")
+            self._events.create_index(
+                [("stream_id", ASCENDING), ("first_version", ASCENDING)],
+                unique=True,
+                name="stream_version",
+            )
+            self._events.create_index([("event_ids", ASCENDING)], name="event_ids")
+
+    @classmethod
+    def from_url(cls, url: str) -> MongoEventStore:
+        """Connect to ``url``; its path names the database (``cirec`` if it names none)."""
+        location = redact_url(url)
+        try:
+            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+                url,
+                tz_aware=True,
+                tzinfo=UTC,
+                appname="cirec",
+                serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+            )
+            database = client.get_default_database(DEFAULT_DATABASE).name
+        except PyMongoError as exc:
+            detail = _scrub(f"{type(exc).__name__}: {exc}", url_password(url))
+            raise StoreUnavailableError(BACKEND, location, detail) from None
+        return cls(client, database, url)
+
+    @contextmanager
+    def _translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except PyMongoError as exc:
+            detail = _scrub(f"{type(exc).__name__}: {exc}", self._secret)
+            if connecting or isinstance(exc, ConnectionFailure):
+                raise StoreUnavailableError(BACKEND, self._location, detail) from None
+            raise StoreError(BACKEND, operation, detail) from None
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> AppendResult:
+        """Insert one commit at the head of the log; see the module docs and the port."""
+        expected = check_call(stream_id, events, expected_version)
+        ids = [str(event.event_id) for event in events]
+        deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
+        attempt = 0
+        with self._translated("append"):
+            while True:
+                attempt += 1
+                try:
+                    return self._try_append(stream_id, events, ids, expected)
+                except (DuplicateKeyError, AutoReconnect) as exc:
+                    # Another writer took the position or the stream version, or the link
+                    # dropped and the insert may have landed: forget the hints and re-read.
+                    self._head_hint = None
+                    self._version_hints.pop(stream_id, None)
+                    if time.monotonic() > deadline:
+                        detail = _scrub(f"gave up after {attempt} attempts: {exc}", self._secret)
+                        raise StoreError(BACKEND, "append", detail) from None
+                    _back_off(attempt)
+
+    def _try_append(
+        self, stream_id: str, events: Sequence[NewEvent], ids: list[str], expected: ExpectedVersion
+    ) -> AppendResult:
+        """One attempt: check ids and version against what is known, insert at the head.
+
+        The head and the stream version come from hints when this store has them; a stale
+        hint cannot do harm, because the insert then collides on ``_id`` or on
+        ``(stream_id, first_version)`` and the caller retries with fresh reads. The id
+        check is read after the head hint was, so it sees every commit up to it.
+        """
+        if self._head_hint is None:
+            self._head_hint = self._head()
+        head = self._head_hint
+        retry = already_stored(stream_id, events, self._stored_ids(ids))
+        if retry is not None:
+            return retry
+        version = self._version_hints.get(stream_id)
+        if version is None or not expectation_met(expected, version):
+            version = self._stream_version(stream_id)
+        check_version(stream_id, expected, version)
+        self._insert_commit(stream_id, events, head + 1, version + 1)
+        self._head_hint = head + len(events)
+        self._remember_version(stream_id, version + len(events))
+        return AppendResult(
+            positions=tuple(range(head + 1, head + 1 + len(events))),
+            stream_version=version + len(events),
+        )
+
+    def _remember_version(self, stream_id: str, version: int) -> None:
+        self._version_hints[stream_id] = version
+        self._version_hints.move_to_end(stream_id)
+        if len(self._version_hints) > VERSION_HINTS:
+            self._version_hints.popitem(last=False)
+
+    def _insert_commit(
+        self, stream_id: str, events: Sequence[NewEvent], first: int, first_version: int
+    ) -> None:
+        """Insert the commit; collisions propagate as ``DuplicateKeyError`` for the retry loop."""
+        commit = {
+            "_id": first,
+            "last": first + len(events) - 1,
+            "stream_id": stream_id,
+            "first_version": first_version,
+            "last_version": first_version + len(events) - 1,
+            "recorded_at": utc_now(),
+            "event_ids": [str(event.event_id) for event in events],
+            "events": [_event_document(event) for event in events],
+        }
+        try:
+            self._events.insert_one(commit)
+        except DocumentTooLarge:
+            size = sum(len(str(event.data)) for event in events)
+            raise AppendTooLargeError(stream_id, size, MAX_DOCUMENT_BYTES) from None
+        except DuplicateKeyError:
+            raise
+        except PyMongoError as exc:
+            if getattr(exc, "code", None) == 10334:  # BSONObjectTooLarge, server side
+                raise AppendTooLargeError(stream_id, -1, MAX_DOCUMENT_BYTES) from None
+            raise
+
+    def _head(self) -> int:
+        last = self._events.find_one({}, {"last": 1}, sort=[("last", DESCENDING)])
+        return int(last["last"]) if last else 0
+
+    def _stream_version(self, stream_id: str) -> int:
+        last = self._events.find_one(
+            {"stream_id": stream_id}, {"last_version": 1}, sort=[("first_version", DESCENDING)]
+        )
+        return int(last["last_version"]) if last else 0
+
+    def _stored_ids(self, ids: list[str]) -> dict[UUID, StoredId]:
+        wanted = set(ids)
+        found: dict[UUID, StoredId] = {}
+        commits = self._events.find(
+            {"event_ids": {"$in": ids}},
+            {"stream_id": 1, "first_version": 1, "event_ids": 1},
+        )
+        for commit in commits:
+            for offset, event_id in enumerate(commit["event_ids"]):
+                if event_id in wanted:
+                    found[UUID(event_id)] = StoredId(
+                        commit["stream_id"],
+                        commit["_id"] + offset,
+                        commit["first_version"] + offset,
+                    )
+        return found
+
+    def read_all(
+        self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[RecordedEvent]:
+        """Yield the log after ``after``, ``batch_size`` commits per round trip; see the port."""
+        with self._translated("read"):
+            cursor = self._events.find(
+                {"last": {"$gt": after}}, sort=[("last", ASCENDING)], batch_size=batch_size
+            )
+            with cursor:
+                for commit in cursor:
+                    yield from (e for e in _commit_events(commit) if e.position > after)
+
+    def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
+        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
+        with self._translated("read"):
+            cursor = self._events.find(
+                {"stream_id": stream_id, "last_version": {"$gt": after_version}},
+                sort=[("first_version", ASCENDING)],
+                batch_size=DEFAULT_BATCH_SIZE,
+            )
+            with cursor:
+                for commit in cursor:
+                    events = _commit_events(commit)
+                    yield from (e for e in events if e.stream_version > after_version)
+
+    def stream_version(self, stream_id: str) -> int:
+        """Return the number of events in ``stream_id``."""
+        with self._translated("stream_version"):
+            return self._stream_version(stream_id)
+
+    def head(self) -> int:
+        """Return the last position of the log."""
+        with self._translated("head"):
+            return self._head()
+
+    def close(self) -> None:
+        """Close the client and its connection pool."""
+        self._client.close()
+
+    def drop_database(self) -> None:
+        """Drop the whole database this store lives in (tests and demos only)."""
+        with self._translated("drop database"):
+            self._client.drop_database(self._events.database.name)
+
+
+def _event_document(event: NewEvent) -> dict[str, Any]:
+    return {
+        "event_id": str(event.event_id),
+        "type": event.type,
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at,
+        "data": dump_json(event.data),
+        "metadata": json_converter.unstructure(event.metadata),
+    }
+
+
+def _commit_events(commit: dict[str, Any]) -> list[RecordedEvent]:
+    return [
+        RecordedEvent(
+            position=commit["_id"] + offset,
+            stream_id=commit["stream_id"],
+            stream_version=commit["first_version"] + offset,
+            recorded_at=commit["recorded_at"],
+            event_id=UUID(event["event_id"]),
+            type=event["type"],
+            schema_version=event["schema_version"],
+            occurred_at=event["occurred_at"],
+            data=load_json(event["data"]),
+            metadata=json_converter.structure(event["metadata"], Metadata),
+        )
+        for offset, event in enumerate(commit["events"])
+    ]
+
+
+def _back_off(attempt: int) -> None:
+    """Sleep a random slice of a window that doubles with each attempt, up to 50 ms."""
+    window = min(0.05, 0.0005 * 2 ** min(attempt, 10))
+    time.sleep(random.uniform(0, window))  # noqa: S311 -- jitter, not security
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    """Return ``text`` with every occurrence of ``secret`` masked."""
+    return text.replace(secret, "***") if secret else text

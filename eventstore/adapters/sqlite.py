@@ -1,0 +1,235 @@
+"""The embedded event store: one SQLite file, no server, safe across processes.
+
+Every append runs in one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's single
+write lock: the idempotency check, the version check and the inserts see one state and
+commit together, and positions are ``MAX(position) + 1`` under that lock, so they have no
+gaps and become visible in order. Triggers refuse any UPDATE or DELETE of an event.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventstore.appending import StoredId, already_stored, check_call, check_version
+from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
+from eventstore.codec import dump_json, json_converter, load_json
+from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.records import (
+    ANY,
+    AppendResult,
+    ExpectedVersion,
+    Metadata,
+    NewEvent,
+    RecordedEvent,
+)
+from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+
+BACKEND = "sqlite"
+# How long a writer waits for another process's write lock before giving up.
+LOCK_TIMEOUT_SECONDS = 60.0
+# SQLite caps the number of bound parameters in one statement.
+_IN_CHUNK = 500
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS events (
+    position        INTEGER PRIMARY KEY,
+    event_id        TEXT    NOT NULL UNIQUE,
+    stream_id       TEXT    NOT NULL,
+    stream_version  INTEGER NOT NULL,
+    type            TEXT    NOT NULL,
+    schema_version  INTEGER NOT NULL,
+    occurred_at     INTEGER NOT NULL,
+    recorded_at     INTEGER NOT NULL,
+    data            TEXT    NOT NULL,
+    metadata        TEXT    NOT NULL,
+    UNIQUE (stream_id, stream_version)
+);
+CREATE TRIGGER IF NOT EXISTS events_are_immutable BEFORE UPDATE ON events
+BEGIN SELECT RAISE(ABORT, 'events are immutable'); END;
+CREATE TRIGGER IF NOT EXISTS events_are_append_only BEFORE DELETE ON events
+BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
+"""
+
+_COLUMNS = (
+    "position, event_id, stream_id, stream_version, type, schema_version,"
+    " occurred_at, recorded_at, data, metadata"
+)
+
+
+class SQLiteEventStore(EventStore):
+    """The embedded :class:`EventStore` on one SQLite file (created if missing)."""
+
+    backend = BACKEND
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # FULL: an acknowledged append survives a power cut, not just a crash.
+            self._db.execute("PRAGMA synchronous=FULL")
+            self._db.executescript(_SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
+
+    @contextmanager
+    def _translated(self, operation: str) -> Iterator[None]:
+        try:
+            yield
+        except sqlite3.Error as exc:
+            raise StoreError(BACKEND, operation, f"{type(exc).__name__}: {exc}") from exc
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> AppendResult:
+        """Append atomically under SQLite's write lock; see :meth:`EventStore.append`."""
+        expected = check_call(stream_id, events, expected_version)
+        with self._translated("append"), self._write_transaction() as db:
+            retry = already_stored(stream_id, events, self._stored_ids(events))
+            if retry is not None:
+                return retry
+            version = self._stream_version(stream_id)
+            check_version(stream_id, expected, version)
+            head = self._head()
+            recorded_at = to_epoch_millis(utc_now())
+            db.executemany(
+                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 -- constant column list
+                [
+                    (
+                        head + offset,
+                        str(event.event_id),
+                        stream_id,
+                        version + offset,
+                        event.type,
+                        event.schema_version,
+                        to_epoch_millis(event.occurred_at),
+                        recorded_at,
+                        dump_json(event.data),
+                        dump_json(json_converter.unstructure(event.metadata)),
+                    )
+                    for offset, event in enumerate(events, start=1)
+                ],
+            )
+        return AppendResult(
+            positions=tuple(range(head + 1, head + len(events) + 1)),
+            stream_version=version + len(events),
+        )
+
+    def _stored_ids(self, events: Sequence[NewEvent]) -> dict[UUID, StoredId]:
+        ids = [str(event.event_id) for event in events]
+        found: dict[UUID, StoredId] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            columns = "event_id, stream_id, position, stream_version"
+            query = f"SELECT {columns} FROM events WHERE event_id IN ({marks})"  # noqa: S608 -- placeholders only
+            rows = self._db.execute(query, chunk)
+            for event_id, stream, position, version in rows:
+                found[UUID(event_id)] = StoredId(stream, position, version)
+        return found
+
+    def _stream_version(self, stream_id: str) -> int:
+        row = self._db.execute(
+            "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", (stream_id,)
+        ).fetchone()
+        return int(row[0] or 0)
+
+    def _head(self) -> int:
+        row = self._db.execute("SELECT MAX(position) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def read_all(
+        self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[RecordedEvent]:
+        """Yield the log after ``after`` in batches of ``batch_size``; see the port."""
+        query = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608 -- constant column list
+        yield from self._paged(query, (), after, batch_size, key=_position)
+
+    def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
+        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
+        query = (
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
+            " ORDER BY stream_version LIMIT ?"
+        )
+        yield from self._paged(
+            query, (stream_id,), after_version, DEFAULT_BATCH_SIZE, key=_stream_version
+        )
+
+    def _paged(
+        self,
+        query: str,
+        prefix: tuple[Any, ...],
+        after: int,
+        batch_size: int,
+        *,
+        key: Callable[[RecordedEvent], int],
+    ) -> Iterator[RecordedEvent]:
+        """Run ``query`` page by page, each page starting after the last ``key`` seen."""
+        while True:
+            with self._translated("read"):
+                rows = self._db.execute(query, (*prefix, after, batch_size)).fetchall()
+            for row in rows:
+                event = _from_row(row)
+                after = key(event)
+                yield event
+            if len(rows) < batch_size:
+                return
+
+    def stream_version(self, stream_id: str) -> int:
+        """Return the number of events in ``stream_id``."""
+        with self._translated("stream_version"):
+            return self._stream_version(stream_id)
+
+    def head(self) -> int:
+        """Return the last position of the log."""
+        with self._translated("head"):
+            return self._head()
+
+    def close(self) -> None:
+        """Close the connection to the file."""
+        self._db.close()
+
+
+def _position(event: RecordedEvent) -> int:
+    return event.position
+
+
+def _stream_version(event: RecordedEvent) -> int:
+    return event.stream_version
+
+
+def _from_row(row: tuple[Any, ...]) -> RecordedEvent:
+    (position, event_id, stream_id, version, type_, schema, occurred, recorded, data, meta) = row
+    return RecordedEvent(
+        position=position,
+        event_id=UUID(event_id),
+        stream_id=stream_id,
+        stream_version=version,
+        type=type_,
+        schema_version=schema,
+        occurred_at=from_epoch_millis(occurred),
+        recorded_at=from_epoch_millis(recorded),
+        data=load_json(data),
+        metadata=json_converter.structure(load_json(meta), Metadata),
+    )

@@ -1,0 +1,81 @@
+"""The rules of an append that every adapter shares: call checks, idempotency, versions.
+
+Adapters find what is stored; these pure functions decide what that means.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from uuid import UUID
+
+from attrs import frozen
+
+from eventstore.errors import DuplicateEventError, InvalidEventError, WrongExpectedVersionError
+from eventstore.records import (
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    check_expected_version,
+    expectation_met,
+)
+
+
+@frozen
+class StoredId:
+    """Where an already stored event id lives."""
+
+    stream_id: str
+    position: int
+    stream_version: int
+
+
+def check_call(
+    stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
+) -> ExpectedVersion:
+    """Reject a malformed append before anything is read; return the normalised expectation."""
+    if not isinstance(stream_id, str) or not stream_id:
+        raise InvalidEventError("stream_id", "must be a non-empty string", stream_id)
+    if not events:
+        raise InvalidEventError("events", "an append needs at least one event", [])
+    for index, event in enumerate(events):
+        if not isinstance(event, NewEvent):
+            raise InvalidEventError(f"events[{index}]", "expected a NewEvent", type(event).__name__)
+    ids = [event.event_id for event in events]
+    repeated = sorted({str(event_id) for event_id in ids if ids.count(event_id) > 1})
+    if repeated:
+        raise DuplicateEventError(stream_id, repeated, "event ids repeated within one append")
+    return check_expected_version(expected_version)
+
+
+def already_stored(
+    stream_id: str, events: Sequence[NewEvent], stored: Mapping[UUID, StoredId]
+) -> AppendResult | None:
+    """Decide what stored copies of the call's event ids mean.
+
+    None when none is stored (append normally); the original positions when all are,
+    in this stream (a retry); :class:`DuplicateEventError` otherwise.
+    """
+    if not stored:
+        return None
+    elsewhere = [str(i) for i, where in stored.items() if where.stream_id != stream_id]
+    if elsewhere:
+        raise DuplicateEventError(
+            stream_id, elsewhere, "event ids already stored in another stream"
+        )
+    if len(stored) != len(events):
+        raise DuplicateEventError(
+            stream_id, [str(i) for i in stored], "some, not all, event ids already stored"
+        )
+    found = [stored[event.event_id] for event in events]
+    return AppendResult(
+        positions=tuple(where.position for where in found),
+        stream_version=max(where.stream_version for where in found),
+        already_stored=True,
+    )
+
+
+def check_version(stream_id: str, expected: ExpectedVersion, actual: int) -> None:
+    """Raise :class:`WrongExpectedVersionError` unless a stream at ``actual`` meets ``expected``."""
+    if not expectation_met(expected, actual):
+        shown = expected.value if not isinstance(expected, int) else expected
+        raise WrongExpectedVersionError(stream_id, shown, actual)

@@ -1,0 +1,98 @@
+"""The errors the recorder raises: one base, each carrying its data as attributes.
+
+No driver exception (pymongo, sqlite3) ever reaches a caller: adapters translate them into
+these types at the boundary. Messages are derived from the attributes, and no message
+ever holds a password from a database URL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+
+class CirecError(Exception):
+    """Raised for every failure the recorder reports; catch this to catch them all."""
+
+
+class InvalidEventError(CirecError):
+    """Raised when an event (or its JSON form) breaks the catalog; names the field at fault."""
+
+    def __init__(self, field: str, reason: str, value: Any = None) -> None:
+        self.field = field
+        self.reason = reason
+        self.value = value
+        super().__init__(f"{field}: {reason}")
+
+    def under(self, prefix: str) -> InvalidEventError:
+        """Return the same error with its field path nested under ``prefix``."""
+        field = f"{prefix}.{self.field}" if self.field else prefix
+        return InvalidEventError(field, self.reason, self.value)
+
+
+class WrongExpectedVersionError(CirecError):
+    """Raised when an append's expected version does not match the stream; nothing is stored."""
+
+    def __init__(self, stream_id: str, expected: object, actual: int) -> None:
+        self.stream_id = stream_id
+        self.expected = expected
+        self.actual = actual
+        super().__init__(
+            f"stream {stream_id!r} is at version {actual}, the append expected {expected}"
+        )
+
+
+class DuplicateEventError(CirecError):
+    """Raised when an append repeats only some stored event ids, or reuses one elsewhere.
+
+    A retry of a whole append is not an error (it returns the stored positions); this is
+    raised when the ids of one call are partly stored, stored in another stream, or
+    repeated within the call itself.
+    """
+
+    def __init__(self, stream_id: str, event_ids: Sequence[object], reason: str) -> None:
+        self.stream_id = stream_id
+        self.event_ids = tuple(str(event_id) for event_id in event_ids)
+        self.reason = reason
+        super().__init__(f"stream {stream_id!r}: {reason}: {', '.join(self.event_ids)}")
+
+
+class StoreError(CirecError):
+    """Raised when a store operation fails for a reason outside the caller's input."""
+
+    def __init__(self, backend: str, operation: str, detail: str) -> None:
+        self.backend = backend
+        self.operation = operation
+        self.detail = detail
+        super().__init__(f"{backend} store: {operation} failed: {detail}")
+
+
+class StoreUnavailableError(StoreError):
+    """Raised when the store cannot be reached or opened; ``location`` is redacted."""
+
+    def __init__(self, backend: str, location: str, detail: str) -> None:
+        self.location = location
+        super().__init__(backend, f"connecting to {location}", detail)
+
+
+class AppendTooLargeError(CirecError):
+    """Raised when one append would exceed what the store can hold atomically."""
+
+    def __init__(self, stream_id: str, size: int, limit: int) -> None:
+        self.stream_id = stream_id
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"stream {stream_id!r}: one append of {size} bytes exceeds the limit of {limit}; "
+            "split it into several appends"
+        )
+
+
+class ConfigError(CirecError):
+    """Raised when configuration (a URL, a path, an option) is unusable; names the setting."""
+
+    def __init__(self, setting: str, value: str, reason: str) -> None:
+        self.setting = setting
+        self.value = value
+        self.reason = reason
+        super().__init__(f"{setting}={value!r}: {reason}")

@@ -1,0 +1,102 @@
+"""The stored record: what an emitter hands the store and what the store gives back.
+
+These values are separate from the domain events of :mod:`eventstore.catalog`; the codec
+(:mod:`eventstore.codec`) is the one mapper between them. A store needs nothing but these.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any, TypeAlias
+from uuid import UUID
+
+from attrs import field, frozen
+
+from eventstore import validation as v
+from eventstore.errors import InvalidEventError
+
+
+class ExpectedState(enum.Enum):
+    """What an append may expect of its stream besides an exact version."""
+
+    ANY = "any"
+    """Append whatever the stream's version."""
+    NO_STREAM = "no_stream"
+    """Append only if the stream has no event yet."""
+
+
+ANY = ExpectedState.ANY
+NO_STREAM = ExpectedState.NO_STREAM
+
+ExpectedVersion: TypeAlias = ExpectedState | int
+"""``ANY``, ``NO_STREAM``, or the exact version (1, 2, …) the stream must be at."""
+
+
+def check_expected_version(expected: ExpectedVersion) -> ExpectedVersion:
+    """Return ``expected`` normalised (``0`` means ``NO_STREAM``); reject anything else."""
+    if isinstance(expected, ExpectedState):
+        return expected
+    if isinstance(expected, bool) or not isinstance(expected, int) or expected < 0:
+        raise InvalidEventError(
+            "expected_version", "must be 'any', 'no_stream' or a version >= 0", expected
+        )
+    return NO_STREAM if expected == 0 else expected
+
+
+def expectation_met(expected: ExpectedVersion, actual: int) -> bool:
+    """Tell whether a stream at version ``actual`` satisfies ``expected``."""
+    if expected is ANY:
+        return True
+    if expected is NO_STREAM:
+        return actual == 0
+    return actual == expected
+
+
+@frozen
+class Metadata:
+    """Who and what caused an event: the thread of a CI run through the log."""
+
+    correlation_id: UUID | None = field(default=None, validator=v.optional_uuid)
+    """Ties together every event of one piece of work (a run's events carry its ``run_id``)."""
+    causation_id: UUID | None = field(default=None, validator=v.optional_uuid)
+    """The ``event_id`` of the event that caused this one, if any."""
+    actor: str | None = field(default=None, validator=v.optional_text(max_length=1024))
+    """Who emitted the event: a user, a runner, the engine itself."""
+
+
+@frozen(kw_only=True)
+class NewEvent:
+    """An event ready to append: validated envelope plus the JSON object of its payload."""
+
+    event_id: UUID = field(validator=v.uuid)
+    """Chosen by the emitter; the idempotency key of the append."""
+    type: str = field(validator=v.text(non_empty=True, max_length=200))
+    schema_version: int = field(validator=v.integer(minimum=1, maximum=10_000))
+    occurred_at: datetime = field(validator=v.utc_millis)
+    """The emitter's clock."""
+    data: dict[str, Any] = field(validator=v.json_object)
+    metadata: Metadata = field(factory=Metadata)
+
+
+@frozen(kw_only=True)
+class RecordedEvent(NewEvent):
+    """An event as the log holds it: the new event plus where and when it was stored."""
+
+    stream_id: str
+    stream_version: int
+    """1, 2, 3 … within its stream."""
+    position: int
+    """Strictly increasing, without gaps, over the whole log (1, 2, 3 …)."""
+    recorded_at: datetime
+    """The store's clock when the event was appended (UTC, milliseconds)."""
+
+
+@frozen
+class AppendResult:
+    """What an append did: the positions of its events and the stream's version after it."""
+
+    positions: tuple[int, ...]
+    stream_version: int
+    already_stored: bool = False
+    """True when every event was stored by an earlier call: nothing new was written."""

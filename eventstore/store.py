@@ -1,0 +1,85 @@
+"""The store port: the small interface every event store adapter implements.
+
+The contract, which ``tests/contract`` checks against every adapter:
+
+* ``append`` is atomic: all the events of one call become visible together or none do.
+* Positions are gap-free and strictly increasing over the whole log (1, 2, 3 …), stream
+  versions are 1, 2, 3 … per stream, and an event at position p is visible only once every
+  event before p is: a reader that has seen p never later finds a new event at or below p.
+* Appending events whose ``event_id``s are all stored already, in the same stream, stores
+  nothing and returns the stored positions, however long ago the first append was.
+* No driver exception escapes: failures are :mod:`eventstore.errors` types.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Sequence
+from types import TracebackType
+
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
+
+DEFAULT_BATCH_SIZE = 500
+
+
+class EventStore(ABC):
+    """An append-only log of events, grouped in streams, with one global order."""
+
+    backend: str
+    """Short name of the backend, for messages: ``"mongodb"`` or ``"sqlite"``."""
+
+    @abstractmethod
+    def append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected_version: ExpectedVersion = ANY,
+    ) -> AppendResult:
+        """Append ``events`` to the end of ``stream_id``, all or nothing.
+
+        ``expected_version`` is ``ANY``, ``NO_STREAM`` or the exact current version of the
+        stream; a mismatch raises :class:`WrongExpectedVersionError` (carrying stream,
+        expected and actual) and stores nothing. If every event id of the call is stored
+        already in this stream, nothing is stored and the original positions are returned
+        with ``already_stored=True``, whatever the expected version. Ids stored only in
+        part, stored in another stream, or repeated within the call raise
+        :class:`DuplicateEventError`. An empty ``events`` raises :class:`InvalidEventError`.
+        """
+
+    @abstractmethod
+    def read_all(
+        self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
+    ) -> Iterator[RecordedEvent]:
+        """Yield every event at a position greater than ``after``, in position order.
+
+        Events are fetched ``batch_size`` at a time, so memory stays constant however long
+        the log is. Events appended while the iterator runs may or may not be yielded;
+        call again with the last position seen to continue.
+        """
+
+    @abstractmethod
+    def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
+        """Yield the events of ``stream_id`` with a version greater than ``after_version``."""
+
+    @abstractmethod
+    def stream_version(self, stream_id: str) -> int:
+        """Return the version of ``stream_id``: its number of events, 0 if it has none."""
+
+    @abstractmethod
+    def head(self) -> int:
+        """Return the position of the last event in the log, 0 if the log is empty."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection; the store must not be used afterwards."""
+
+    def __enter__(self) -> EventStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

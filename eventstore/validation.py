@@ -1,0 +1,160 @@
+"""attrs validators that raise :class:`InvalidEventError` naming the attribute at fault.
+
+They check types strictly (a ``bool`` is not an ``int``, a naive datetime is not a time),
+so an event that constructs is an event every backend can store and give back unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+import attrs
+
+from eventstore.errors import InvalidEventError
+
+Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
+
+# What BSON and SQLite's INTEGER both hold exactly.
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+# MongoDB refuses documents nested deeper than 100 levels; events sit a few levels down.
+MAX_JSON_DEPTH = 64
+
+
+def _fail(attribute: attrs.Attribute[Any], reason: str, value: Any) -> None:
+    raise InvalidEventError(attribute.name, reason, value)
+
+
+def text(*, non_empty: bool = False, max_length: int | None = None) -> Validator:
+    """Accept a ``str`` (optionally non-empty, optionally at most ``max_length`` long)."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, str):
+            _fail(attribute, f"expected a string, got {type(value).__name__}", value)
+        if non_empty and not value:
+            _fail(attribute, "must not be empty", value)
+        if not _is_unicode(value):
+            _fail(attribute, "holds a lone surrogate, which no store can encode", value)
+        if max_length is not None and len(value) > max_length:
+            _fail(attribute, f"longer than {max_length} characters", len(value))
+
+    return check
+
+
+def optional_text(*, max_length: int | None = None) -> Validator:
+    """Accept ``None`` or a ``str`` of at most ``max_length`` characters."""
+    inner = text(max_length=max_length)
+
+    def check(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if value is not None:
+            inner(instance, attribute, value)
+
+    return check
+
+
+def integer(*, minimum: int = INT64_MIN, maximum: int = INT64_MAX) -> Validator:
+    """Accept an ``int`` (never a ``bool``) between ``minimum`` and ``maximum`` inclusive."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail(attribute, f"expected an integer, got {type(value).__name__}", value)
+        if not minimum <= value <= maximum:
+            _fail(attribute, f"must be between {minimum} and {maximum}", value)
+
+    return check
+
+
+def boolean(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Accept exactly ``True`` or ``False``."""
+    if not isinstance(value, bool):
+        _fail(attribute, f"expected a boolean, got {type(value).__name__}", value)
+
+
+def uuid(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Accept a :class:`uuid.UUID`."""
+    if not isinstance(value, UUID):
+        _fail(attribute, f"expected a UUID, got {type(value).__name__}", value)
+
+
+def optional_uuid(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Accept ``None`` or a :class:`uuid.UUID`."""
+    if value is not None:
+        uuid(instance, attribute, value)
+
+
+def member_of(enum_type: type) -> Validator:
+    """Accept a member of ``enum_type``; the error lists the allowed values."""
+
+    def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, enum_type):
+            allowed = ", ".join(repr(member.value) for member in enum_type)  # type: ignore[attr-defined]
+            _fail(attribute, f"must be one of {allowed}", value)
+
+    return check
+
+
+def utc_millis(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Accept a timezone-aware UTC datetime with no precision below the millisecond."""
+    if not isinstance(value, datetime):
+        _fail(attribute, f"expected a datetime, got {type(value).__name__}", value)
+    if value.tzinfo is None or value.utcoffset() is None:
+        _fail(attribute, "must be timezone-aware (UTC); got a naive datetime", value)
+    if value.utcoffset() != UTC.utcoffset(None):
+        _fail(attribute, "must be in UTC", value)
+    if value.microsecond % 1000:
+        _fail(
+            attribute, "must be truncated to milliseconds (use eventstore.clock.to_millis)", value
+        )
+
+
+def json_object(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Accept a JSON object: string keys; strings, finite numbers, int64s, bools, None, nesting."""
+    problem = _json_problem(value, depth=0, expect_object=True)
+    if problem is not None:
+        where, reason = problem
+        raise InvalidEventError(f"{attribute.name}{where}", reason, value)
+
+
+def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tuple[str, str] | None:
+    """Return (path suffix, reason) of the first thing in ``value`` that is not JSON, or None."""
+    if depth > MAX_JSON_DEPTH:
+        return "", f"nested deeper than {MAX_JSON_DEPTH} levels"
+    if expect_object and not isinstance(value, Mapping):
+        return "", f"expected a JSON object, got {type(value).__name__}"
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str) or not _is_unicode(key):
+                return "", f"object keys must be Unicode strings, got {key!r}"
+            problem = _json_problem(item, depth + 1)
+            if problem is not None:
+                return f"[{key!r}]{problem[0]}", problem[1]
+        return None
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            problem = _json_problem(item, depth + 1)
+            if problem is not None:
+                return f"[{index}]{problem[0]}", problem[1]
+        return None
+    if isinstance(value, str):
+        return None if _is_unicode(value) else ("", "string holds a lone surrogate")
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return None if INT64_MIN <= value <= INT64_MAX else ("", "integer outside int64")
+    if isinstance(value, float):
+        return None if math.isfinite(value) else ("", "numbers must be finite")
+    return "", f"{type(value).__name__} is not a JSON value"
+
+
+def _is_unicode(value: str) -> bool:
+    """Tell whether ``value`` encodes to UTF-8 (it holds no lone surrogate)."""
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True

@@ -1,0 +1,65 @@
+"""Fixtures shared by every test: hypothesis profiles and a fresh store of each backend."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+from eventstore.config import open_store
+from eventstore.store import EventStore
+from tests.backends import BACKENDS, cleanup, fresh_url
+
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.register_profile(
+    "ci",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+    print_blob=True,
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """Each backend in turn: the embedded SQLite store, then MongoDB over TCP."""
+    name: str = request.param
+    return name
+
+
+@pytest.fixture
+def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
+    """The URL of a fresh, empty store of ``backend``, removed after the test."""
+    url = fresh_url(backend, tmp_path)
+    yield url
+    cleanup(url)
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[EventStore]:
+    """An open, empty store of ``backend``."""
+    with open_store(store_url) as opened:
+        yield opened
+
+
+@pytest.fixture
+def store_factory(backend: str, tmp_path: Path) -> Iterator[Callable[[], EventStore]]:
+    """Opens any number of fresh stores of ``backend`` (for tests that need many)."""
+    urls: list[str] = []
+    opened: list[EventStore] = []
+
+    def make() -> EventStore:
+        url = fresh_url(backend, tmp_path)
+        urls.append(url)
+        opened.append(open_store(url))
+        return opened[-1]
+
+    yield make
+    for each in opened:
+        each.close()
+    for url in urls:
+        cleanup(url)
