@@ -2,20 +2,19 @@
 
 One append is one *commit* document holding its events, so it is atomic by the server's
 single-document guarantee. The commit's ``_id`` is the position of its first event, and
-every writer inserts at exactly ``last + 1`` of the last commit it read, under the unique
-``_id`` index. So:
+a writer inserts it at exactly ``head + 1``, under the unique ``_id`` index. So:
 
 * positions are gap-free: a commit at ``X`` can only be inserted once the commit ending
   at ``X - 1`` exists, and only one commit can take ``X``; a loser re-reads and retries;
 * commits become visible in position order, so a reader never later finds an event at
   or below a position it has passed;
-* a successful insert at ``last + 1`` proves the log was exactly what the writer read:
-  the version check and the event-id check it made before inserting held at the moment
-  of the insert. This is what makes them atomic without transactions.
+* a successful insert at ``head + 1`` proves the log was exactly what the writer had
+  checked: its version check and event-id check held at the moment of the insert. This
+  is what makes them atomic without transactions.
 
-The writer keeps the head and stream versions it last saw as hints, so the common append
-is one id lookup and one insert; a stale hint only makes the insert collide, on ``_id`` or
-on the unique ``(stream_id, first_version)`` index, and the append retries with fresh reads.
+The checks read the lookup index of :mod:`eventstore.adapters.mongo_index`, brought up to
+the head first. The ``last`` and ``(stream_id, first_version)`` unique indexes guard the
+same rules a second time.
 
 Each event's ``data`` is kept as JSON text: payloads hold users' keys (``$where``,
 ``deploy.prod``) and nested arrays, which FerretDB v1 refuses, and text gives back the
@@ -24,17 +23,18 @@ very same value on every backend. See ``docs/architecture.md`` for the argument 
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
-from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
 from uuid import UUID
 
+import bson
 import pymongo
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import (
     AutoReconnect,
@@ -46,7 +46,8 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from eventstore.appending import StoredId, already_stored, check_call, check_version
+from eventstore.adapters.mongo_index import CommitIndex, commit_key
+from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import utc_now
 from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.config import redact_url, url_password
@@ -62,7 +63,6 @@ from eventstore.records import (
     Metadata,
     NewEvent,
     RecordedEvent,
-    expectation_met,
 )
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 
@@ -73,8 +73,7 @@ MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
 SERVER_SELECTION_TIMEOUT_MS = 10_000
-# How many streams' versions one store remembers (least recently used are forgotten).
-VERSION_HINTS = 10_000
+BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
 
 
 class MongoEventStore(EventStore):
@@ -88,9 +87,6 @@ class MongoEventStore(EventStore):
         self._client = client
         self._location = redact_url(url)
         self._secret = url_password(url)
-        # What this store last saw of the log; only ever a guess (see _try_append).
-        self._head_hint: int | None = None
-        self._version_hints: OrderedDict[str, int] = OrderedDict()
         # Majority writes and reads: a position the log has shown can never be rolled back.
         self._events: Collection[dict[str, Any]] = client[database].get_collection(
             EVENTS,
@@ -104,7 +100,7 @@ class MongoEventStore(EventStore):
                 unique=True,
                 name="stream_version",
             )
-            self._events.create_index([("event_ids", ASCENDING)], name="event_ids")
+        self._index = CommitIndex(self._events.database, self._events)
 
     @classmethod
     def from_url(cls, url: str) -> MongoEventStore:
@@ -149,103 +145,51 @@ class MongoEventStore(EventStore):
             while True:
                 attempt += 1
                 try:
-                    return self._try_append(stream_id, events, ids, expected)
+                    # Optimistically take the watermark as the head: if commits stand above
+                    # it, the insert at watermark + 1 collides and the retry syncs first.
+                    head = self._index.sync() if attempt > 1 else self._index.watermark()
+                    stored = self._index.stored_ids(ids)
+                    retry = already_stored(
+                        stream_id, events, {UUID(key): where for key, where in stored.items()}
+                    )
+                    if retry is not None:
+                        return retry
+                    version = self._index.stream_version(stream_id)
+                    check_version(stream_id, expected, version)
+                    commit = _commit_document(stream_id, events, head + 1, version + 1)
+                    self._insert_commit(commit)
+                    break
                 except (DuplicateKeyError, AutoReconnect) as exc:
                     # Another writer took the position or the stream version, or the link
-                    # dropped and the insert may have landed: forget the hints and re-read.
-                    self._head_hint = None
-                    self._version_hints.pop(stream_id, None)
+                    # dropped and the insert may have landed: re-read; the id check makes
+                    # a second try of a landed insert return it instead of storing it twice.
                     if time.monotonic() > deadline:
                         detail = _scrub(f"gave up after {attempt} attempts: {exc}", self._secret)
                         raise StoreError(BACKEND, "append", detail) from None
                     _back_off(attempt)
-
-    def _try_append(
-        self, stream_id: str, events: Sequence[NewEvent], ids: list[str], expected: ExpectedVersion
-    ) -> AppendResult:
-        """One attempt: check ids and version against what is known, insert at the head.
-
-        The head and the stream version come from hints when this store has them; a stale
-        hint cannot do harm, because the insert then collides on ``_id`` or on
-        ``(stream_id, first_version)`` and the caller retries with fresh reads. The id
-        check is read after the head hint was, so it sees every commit up to it.
-        """
-        if self._head_hint is None:
-            self._head_hint = self._head()
-        head = self._head_hint
-        retry = already_stored(stream_id, events, self._stored_ids(ids))
-        if retry is not None:
-            return retry
-        version = self._version_hints.get(stream_id)
-        if version is None or not expectation_met(expected, version):
-            version = self._stream_version(stream_id)
-        check_version(stream_id, expected, version)
-        self._insert_commit(stream_id, events, head + 1, version + 1)
-        self._head_hint = head + len(events)
-        self._remember_version(stream_id, version + len(events))
+        # The commit is durable now; if indexing it fails, the next sync of any writer
+        # indexes it (see mongo_index), so the append has succeeded either way.
+        with contextlib.suppress(PyMongoError):
+            self._index.add([commit])
         return AppendResult(
             positions=tuple(range(head + 1, head + 1 + len(events))),
             stream_version=version + len(events),
         )
 
-    def _remember_version(self, stream_id: str, version: int) -> None:
-        self._version_hints[stream_id] = version
-        self._version_hints.move_to_end(stream_id)
-        if len(self._version_hints) > VERSION_HINTS:
-            self._version_hints.popitem(last=False)
-
-    def _insert_commit(
-        self, stream_id: str, events: Sequence[NewEvent], first: int, first_version: int
-    ) -> None:
-        """Insert the commit; collisions propagate as ``DuplicateKeyError`` for the retry loop."""
-        commit = {
-            "_id": first,
-            "last": first + len(events) - 1,
-            "stream_id": stream_id,
-            "first_version": first_version,
-            "last_version": first_version + len(events) - 1,
-            "recorded_at": utc_now(),
-            "event_ids": [str(event.event_id) for event in events],
-            "events": [_event_document(event) for event in events],
-        }
+    def _insert_commit(self, commit: dict[str, Any]) -> None:
+        """Insert ``commit``; collisions propagate as ``DuplicateKeyError`` for the retry loop."""
         try:
             self._events.insert_one(commit)
         except DocumentTooLarge:
-            size = sum(len(str(event.data)) for event in events)
-            raise AppendTooLargeError(stream_id, size, MAX_DOCUMENT_BYTES) from None
+            size = len(bson.encode(commit))
+            raise AppendTooLargeError(commit["stream_id"], size, MAX_DOCUMENT_BYTES) from None
         except DuplicateKeyError:
             raise
         except PyMongoError as exc:
-            if getattr(exc, "code", None) == 10334:  # BSONObjectTooLarge, server side
-                raise AppendTooLargeError(stream_id, -1, MAX_DOCUMENT_BYTES) from None
+            if getattr(exc, "code", None) == BSON_OBJECT_TOO_LARGE:
+                size = len(bson.encode(commit))
+                raise AppendTooLargeError(commit["stream_id"], size, MAX_DOCUMENT_BYTES) from None
             raise
-
-    def _head(self) -> int:
-        last = self._events.find_one({}, {"last": 1}, sort=[("last", DESCENDING)])
-        return int(last["last"]) if last else 0
-
-    def _stream_version(self, stream_id: str) -> int:
-        last = self._events.find_one(
-            {"stream_id": stream_id}, {"last_version": 1}, sort=[("first_version", DESCENDING)]
-        )
-        return int(last["last_version"]) if last else 0
-
-    def _stored_ids(self, ids: list[str]) -> dict[UUID, StoredId]:
-        wanted = set(ids)
-        found: dict[UUID, StoredId] = {}
-        commits = self._events.find(
-            {"event_ids": {"$in": ids}},
-            {"stream_id": 1, "first_version": 1, "event_ids": 1},
-        )
-        for commit in commits:
-            for offset, event_id in enumerate(commit["event_ids"]):
-                if event_id in wanted:
-                    found[UUID(event_id)] = StoredId(
-                        commit["stream_id"],
-                        commit["_id"] + offset,
-                        commit["first_version"] + offset,
-                    )
-        return found
 
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
@@ -275,21 +219,33 @@ class MongoEventStore(EventStore):
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
         with self._translated("stream_version"):
-            return self._stream_version(stream_id)
+            self._index.sync()
+            return self._index.stream_version(stream_id)
 
     def head(self) -> int:
         """Return the last position of the log."""
         with self._translated("head"):
-            return self._head()
+            return self._index.walk()[0]
 
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
 
-    def drop_database(self) -> None:
-        """Drop the whole database this store lives in (tests and demos only)."""
-        with self._translated("drop database"):
-            self._client.drop_database(self._events.database.name)
+
+def _commit_document(
+    stream_id: str, events: Sequence[NewEvent], first: int, first_version: int
+) -> dict[str, Any]:
+    return {
+        "_id": commit_key(first),
+        "first": first,
+        "last": first + len(events) - 1,
+        "stream_id": stream_id,
+        "first_version": first_version,
+        "last_version": first_version + len(events) - 1,
+        "recorded_at": utc_now(),
+        "event_ids": [str(event.event_id) for event in events],
+        "events": [_event_document(event) for event in events],
+    }
 
 
 def _event_document(event: NewEvent) -> dict[str, Any]:
@@ -306,7 +262,7 @@ def _event_document(event: NewEvent) -> dict[str, Any]:
 def _commit_events(commit: dict[str, Any]) -> list[RecordedEvent]:
     return [
         RecordedEvent(
-            position=commit["_id"] + offset,
+            position=commit["first"] + offset,
             stream_id=commit["stream_id"],
             stream_version=commit["first_version"] + offset,
             recorded_at=commit["recorded_at"],

@@ -1,0 +1,72 @@
+"""Writer processes for the multi-process tests, run as ``python -m tests.workers KIND …``.
+
+* ``contend URL WRITER COUNT STREAMS SEED``: appends COUNT events one at a time to shared
+  streams with exact expected versions, re-reading the version after each conflict.
+* ``batches URL SEED``: appends multi-event batches until killed, printing ``ready`` first.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import uuid
+
+from eventstore.clock import utc_now
+from eventstore.config import open_store
+from eventstore.errors import WrongExpectedVersionError
+from eventstore.records import NewEvent
+
+
+def new_event(**data: object) -> NewEvent:
+    """Return a record carrying ``data`` (the store does not decode payloads)."""
+    return NewEvent(
+        event_id=uuid.uuid4(), type="Probe", schema_version=1, occurred_at=utc_now(), data=data
+    )
+
+
+def contend(url: str, writer: int, count: int, streams: int, seed: int) -> None:
+    """Append ``count`` events across ``streams`` shared streams, exact versions, retrying."""
+    rng = random.Random(seed)
+    conflicts = 0
+    known: dict[str, int] = {}  # the version this writer last saw of each stream
+    with open_store(url) as store:
+        for sequence in range(count):
+            stream = f"shared-{rng.randrange(streams)}"
+            event = new_event(writer=writer, sequence=sequence)
+            while True:
+                if stream not in known:
+                    known[stream] = store.stream_version(stream)
+                try:
+                    known[stream] = store.append(stream, [event], known[stream]).stream_version
+                    break
+                except WrongExpectedVersionError as conflict:
+                    # As a real client does: take the actual version from the error, retry.
+                    conflicts += 1
+                    known[stream] = conflict.actual
+    print(f"writer {writer}: {count} appended, {conflicts} conflicts retried", flush=True)
+
+
+def batches(url: str, seed: int) -> None:
+    """Append batches of 2-8 events forever; each event names its batch, size and index."""
+    rng = random.Random(seed)
+    with open_store(url) as store:
+        print("ready", flush=True)
+        while True:
+            batch, size = str(uuid.uuid4()), rng.randint(2, 8)
+            events = [new_event(batch=batch, size=size, index=i) for i in range(size)]
+            store.append(f"batch-stream-{rng.randrange(5)}", events)
+
+
+def main(argv: list[str]) -> None:
+    """Dispatch to the worker named by ``argv[0]``."""
+    kind, url, *numbers = argv
+    if kind == "contend":
+        contend(url, *(int(n) for n in numbers))
+    elif kind == "batches":
+        batches(url, int(numbers[0]))
+    else:
+        raise SystemExit(f"unknown worker {kind!r}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
