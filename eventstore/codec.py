@@ -50,6 +50,13 @@ def _strict(expected: type, label: str) -> Callable[[Any, Any], Any]:
     return structure
 
 
+def _structure_strings(value: Any, _: Any) -> tuple[str, ...]:
+    # cattrs would turn a string into a tuple of its characters; a list is required.
+    if not isinstance(value, list | tuple):
+        raise TypeError(f"expected a list of strings, got {type(value).__name__}")
+    return tuple(value)
+
+
 def _structure_uuid(value: Any, _: Any) -> UUID:
     if isinstance(value, UUID):
         return value
@@ -91,6 +98,7 @@ def _make_json_converter() -> cattrs.Converter:
     converter.register_structure_hook_func(
         lambda cls: cls == dict[str, Any], _strict(dict, "a JSON object")
     )
+    converter.register_structure_hook_func(lambda cls: cls == tuple[str, ...], _structure_strings)
     converter.register_structure_hook(UUID, _structure_uuid)
     converter.register_unstructure_hook(UUID, str)
     converter.register_structure_hook(datetime, _structure_datetime)

@@ -6,6 +6,7 @@ These are the multi-process checks of the store contract: real processes, real s
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -47,7 +48,9 @@ def assert_gap_free_and_versioned(log: list[RecordedEvent]) -> None:
 def test_concurrent_writers_and_a_tailing_reader_agree_on_one_gap_free_log(
     store_url: str,
 ) -> None:
-    writers = [start_worker("contend", store_url, w, EVENTS_EACH, STREAMS, w) for w in range(WRITERS)]
+    writers = [
+        start_worker("contend", store_url, w, EVENTS_EACH, STREAMS, w) for w in range(WRITERS)
+    ]
     tailed: list[RecordedEvent] = []
     deadline = time.monotonic() + DEADLINE_SECONDS
     with open_store(store_url) as reader:
@@ -55,10 +58,9 @@ def test_concurrent_writers_and_a_tailing_reader_agree_on_one_gap_free_log(
             assert time.monotonic() < deadline, "writers did not finish in time"
             after = tailed[-1].position if tailed else 0
             tailed.extend(reader.read_all(after))
-            try:  # pause between polls by waiting on a writer, not by sleeping
+            # Pause between polls by waiting on a writer, not by sleeping.
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 writers[0].wait(timeout=0.1)
-            except subprocess.TimeoutExpired:
-                pass
         tailed.extend(reader.read_all(tailed[-1].position if tailed else 0))
         log = list(reader.read_all())
     for writer in writers:

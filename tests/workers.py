@@ -3,6 +3,7 @@
 * ``contend URL WRITER COUNT STREAMS SEED``: appends COUNT events one at a time to shared
   streams with exact expected versions, re-reading the version after each conflict.
 * ``batches URL SEED``: appends multi-event batches until killed, printing ``ready`` first.
+* ``start_runs URL COUNT``: starts COUNT runs of one pipeline, printing each run number.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ import random
 import sys
 import uuid
 
+from eventstore.catalog import Trigger
 from eventstore.clock import utc_now
 from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
+from eventstore.recorder import Recorder
 from eventstore.records import NewEvent
 
 
@@ -57,6 +60,23 @@ def batches(url: str, seed: int) -> None:
             store.append(f"batch-stream-{rng.randrange(5)}", events)
 
 
+def start_runs(url: str, count: int) -> None:
+    """Start ``count`` runs of the same pipeline through the recorder; print their numbers."""
+    with open_store(url) as store:
+        recorder = Recorder(store, actor="runner")
+        for _ in range(count):
+            run = recorder.start_run(
+                repo_name="shared",
+                repo_url="https://git.example.com/shared.git",
+                branch="main",
+                pipeline_name="build",
+                commit_hash="abc1234",
+                pipeline_config={"stages": ["build"]},
+                trigger=Trigger.PUSH,
+            )
+            print(run.run_number, flush=True)
+
+
 def main(argv: list[str]) -> None:
     """Dispatch to the worker named by ``argv[0]``."""
     kind, url, *numbers = argv
@@ -64,6 +84,8 @@ def main(argv: list[str]) -> None:
         contend(url, *(int(n) for n in numbers))
     elif kind == "batches":
         batches(url, int(numbers[0]))
+    elif kind == "start_runs":
+        start_runs(url, int(numbers[0]))
     else:
         raise SystemExit(f"unknown worker {kind!r}")
 

@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 import bson
@@ -104,21 +105,27 @@ class MongoEventStore(EventStore):
 
     @classmethod
     def from_url(cls, url: str) -> MongoEventStore:
-        """Connect to ``url``; its path names the database (``cirec`` if it names none)."""
+        """Connect to ``url``; its path names the database (``cirec`` if it names none).
+
+        Options in the URL's query string (``serverSelectionTimeoutMS``, ``w`` …) are
+        honoured; the server selection timeout defaults to 10 s.
+        """
         location = redact_url(url)
+        defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
+        query = urlsplit(url).query.lower()
+        defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
         try:
             client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-                url,
-                tz_aware=True,
-                tzinfo=UTC,
-                appname="cirec",
-                serverSelectionTimeoutMS=SERVER_SELECTION_TIMEOUT_MS,
+                url, tz_aware=True, tzinfo=UTC, appname="cirec", **defaults
             )
-            database = client.get_default_database(DEFAULT_DATABASE).name
         except PyMongoError as exc:
             detail = _scrub(f"{type(exc).__name__}: {exc}", url_password(url))
             raise StoreUnavailableError(BACKEND, location, detail) from None
-        return cls(client, database, url)
+        try:
+            return cls(client, client.get_default_database(DEFAULT_DATABASE).name, url)
+        except BaseException:
+            client.close()
+            raise
 
     @contextmanager
     def _translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:

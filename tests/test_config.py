@@ -1,0 +1,69 @@
+"""Configuration: which store a URL opens, and errors that name the setting, never a password."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from eventstore.adapters.sqlite import SQLiteEventStore
+from eventstore.config import configured_url, default_sqlite_path, open_store, redact_url
+from eventstore.errors import ConfigError, StoreUnavailableError
+
+SECRET = "s3cret-Pa55"  # noqa: S105 -- a made-up password the output must never show
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (f"mongodb://ci:{SECRET}@127.0.0.1:27017/cirec", "mongodb://ci:***@127.0.0.1:27017/cirec"),
+        (
+            f"mongodb+srv://ci:{SECRET}@db.example.com/x?w=1",
+            "mongodb+srv://ci:***@db.example.com/x?w=1",
+        ),
+        ("mongodb://127.0.0.1:27017/", "mongodb://127.0.0.1:27017/"),
+        ("sqlite:///tmp/events.sqlite3", "sqlite:///tmp/events.sqlite3"),
+    ],
+)
+def test_urls_are_shown_without_their_password(url: str, shown: str) -> None:
+    assert redact_url(url) == shown
+
+
+def test_the_embedded_store_is_the_default(tmp_path: Path) -> None:
+    environ = {"XDG_DATA_HOME": str(tmp_path)}
+    assert default_sqlite_path(environ) == tmp_path / "cirec" / "events.sqlite3"
+    assert configured_url(None, environ) == f"sqlite://{tmp_path}/cirec/events.sqlite3"
+    chosen = {"CIREC_SQLITE_PATH": str(tmp_path / "x.db"), "XDG_DATA_HOME": "/elsewhere"}
+    assert default_sqlite_path(chosen) == tmp_path / "x.db"
+    with open_store(None, environ) as store:
+        assert isinstance(store, SQLiteEventStore)
+        assert store.path == tmp_path / "cirec" / "events.sqlite3"
+
+
+def test_mongo_db_url_wins_over_the_default_and_an_argument_over_both() -> None:
+    environ = {"MONGO_DB_URL": "mongodb://127.0.0.1:1/"}
+    assert configured_url(None, environ) == "mongodb://127.0.0.1:1/"
+    assert configured_url("sqlite:///x.db", environ) == "sqlite:///x.db"
+
+
+def test_an_unknown_scheme_is_named_with_a_suggestion() -> None:
+    with pytest.raises(ConfigError, match="did you mean mongodb://") as caught:
+        open_store(f"mongdb://ci:{SECRET}@127.0.0.1/")
+    assert caught.value.setting == "url"
+    assert SECRET not in str(caught.value)
+
+
+def test_an_unreachable_server_is_a_typed_error_without_the_password() -> None:
+    url = f"mongodb://ci:{SECRET}@127.0.0.1:1/cirec?serverSelectionTimeoutMS=200"
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(url)
+    assert SECRET not in str(caught.value)
+    assert caught.value.location == redact_url(url)
+
+
+def test_an_unusable_sqlite_path_is_a_typed_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(StoreUnavailableError) as caught:
+        open_store(f"sqlite://{blocker}/events.sqlite3")
+    assert str(blocker) in str(caught.value)

@@ -1,0 +1,64 @@
+"""The MongoDB store's lookup index repairs itself after a writer dies between its steps.
+
+A writer inserts its commit and then indexes it. Killed in between, it leaves a commit the
+index does not know; the next writer must still see its event ids and stream version.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from eventstore.adapters.mongo import MongoEventStore, _commit_document
+from eventstore.clock import utc_now
+from eventstore.config import open_store
+from eventstore.errors import WrongExpectedVersionError
+from eventstore.records import NewEvent
+from tests.backends import drop_mongo_database, fresh_mongo_url
+
+
+@pytest.fixture
+def mongo_url() -> Iterator[str]:
+    url = fresh_mongo_url()
+    yield url
+    drop_mongo_database(url)
+
+
+def event() -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(), type="Probe", schema_version=1, occurred_at=utc_now(), data={}
+    )
+
+
+def insert_without_indexing(store: MongoEventStore, stream: str, events: list[NewEvent]) -> None:
+    """Do what a writer killed right after its insert did: the commit, and nothing more."""
+    head = store.head()
+    version = store.stream_version(stream)
+    store._insert_commit(_commit_document(stream, events, head + 1, version + 1))
+
+
+def test_a_commit_left_unindexed_is_found_by_the_next_writer(mongo_url: str) -> None:
+    orphaned = [event(), event()]
+    with open_store(mongo_url) as first:
+        assert isinstance(first, MongoEventStore)
+        first.append("s", [event()])
+        insert_without_indexing(first, "s", orphaned)
+    with open_store(mongo_url) as second:
+        assert second.head() == 3
+        again = second.append("s", orphaned)
+        assert (again.positions, again.already_stored) == ((2, 3), True)
+        with pytest.raises(WrongExpectedVersionError) as caught:
+            second.append("s", [event()], 1)
+        assert caught.value.actual == 3
+        assert second.append("s", [event()], 3).positions == (4,)
+        assert [e.position for e in second.read_all()] == [1, 2, 3, 4]
+
+
+def test_stream_version_counts_unindexed_commits(mongo_url: str) -> None:
+    with open_store(mongo_url) as store:
+        assert isinstance(store, MongoEventStore)
+        insert_without_indexing(store, "s", [event()])
+        insert_without_indexing(store, "t", [event(), event()])
+        assert (store.stream_version("s"), store.stream_version("t"), store.head()) == (1, 2, 3)

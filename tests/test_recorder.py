@@ -1,0 +1,126 @@
+"""The recorder: what it fills in for the CI engine, and run numbers under concurrency."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from eventstore.catalog import RunStarted, Status, Trigger
+from eventstore.codec import Codec, json_converter
+from eventstore.config import open_store
+from eventstore.errors import WrongExpectedVersionError
+from eventstore.recorder import Recorder, RunHandle
+from eventstore.store import EventStore
+
+ROOT = Path(__file__).resolve().parents[1]
+MOMENT = datetime(2026, 11, 28, 9, 30, 0, 123000, tzinfo=UTC)
+REPO = {"repo_name": "api", "repo_url": "https://git.example.com/api.git"}
+
+
+def start(
+    recorder: Recorder, pipeline: str = "build", run_id: uuid.UUID | None = None
+) -> RunHandle:
+    return recorder.start_run(
+        **REPO,
+        branch="main",
+        pipeline_name=pipeline,
+        commit_hash="9f2c1e7",
+        pipeline_config={"stages": ["build", "test"]},
+        trigger=Trigger.PUSH,
+        run_id=run_id,
+    )
+
+
+def test_a_run_is_threaded_by_correlation_and_causation(store: EventStore) -> None:
+    recorder = Recorder(store, actor="engine", clock=lambda: MOMENT)
+    run = start(recorder)
+    receipts = [
+        recorder.start_stage(run, "test"),
+        recorder.start_job(run, "test", "unit", allows_failure=True),
+        recorder.append_log(run, "test", "unit", chunk_index=0, content="ok\n"),
+        recorder.finish_job(run, "test", "unit", Status.FAILED),
+        recorder.finish_stage(run, "test", Status.SUCCESS),
+        recorder.finish_run(run, Status.SUCCESS),
+    ]
+    log = list(store.read_all())
+    assert [e.type for e in log] == [
+        "RunStarted",
+        "StageStarted",
+        "JobStarted",
+        "JobLogChunkAppended",
+        "JobFinished",
+        "StageFinished",
+        "RunFinished",
+    ]
+    assert all(e.metadata.correlation_id == run.run_id for e in log)
+    assert all(e.metadata.actor == "engine" for e in log)
+    assert all(e.occurred_at == MOMENT for e in log)
+    causes = [e.metadata.causation_id for e in log]
+    assert causes == [None, *[e.event_id for e in log[:-1]]]
+    assert [r.position for r in receipts] == [e.position for e in log[1:]]
+
+
+def test_run_numbers_count_per_pipeline(store: EventStore) -> None:
+    recorder = Recorder(store, actor="engine")
+    numbers = [start(recorder, "build").run_number for _ in range(3)]
+    assert numbers == [1, 2, 3]
+    assert start(recorder, "deploy").run_number == 1
+    stored = [Codec().decode(e) for e in store.read_all()]
+    assert [e.run_number for e in stored if isinstance(e, RunStarted)] == [1, 2, 3, 1]
+
+
+def test_starting_the_same_run_again_returns_it_as_first_stored(store: EventStore) -> None:
+    recorder = Recorder(store, actor="engine")
+    run_id = uuid.uuid4()
+    first = start(recorder, run_id=run_id)
+    start(recorder)  # another run takes number 2 meanwhile
+    again = start(recorder, run_id=run_id)
+    assert (again.run_number, again.started.position) == (first.run_number, first.started.position)
+    assert again.started.already_stored
+    assert store.head() == 2
+
+
+def test_emit_refuses_a_run_number_out_of_sequence(store: EventStore) -> None:
+    recorder = Recorder(store, actor="engine")
+    start(recorder)
+    (stored,) = store.read_all()
+    raw = json_converter.unstructure(stored)
+    for key in ("stream_id", "stream_version", "position", "recorded_at"):
+        del raw[key]
+    raw["event_id"] = str(uuid.uuid4())
+    raw["data"]["run_id"] = str(uuid.uuid4())
+    for wrong in (1, 3):
+        raw["data"]["run_number"] = wrong
+        with pytest.raises(WrongExpectedVersionError):
+            recorder.emit(raw)
+    raw["data"]["run_number"] = 2
+    assert recorder.emit(raw).stream_version == 2
+
+
+@pytest.mark.slow
+def test_concurrent_starts_get_distinct_consecutive_run_numbers(store_url: str) -> None:
+    processes, each = 3, 15
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.workers", "start_runs", store_url, str(each)],
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(processes)
+    ]
+    numbers: list[int] = []
+    for starter in starters:
+        out, err = starter.communicate(timeout=300)
+        assert starter.returncode == 0, err
+        numbers.extend(int(line) for line in out.split())
+    assert sorted(numbers) == list(range(1, processes * each + 1))
+    with open_store(store_url) as store:
+        started = [e for e in store.read_all() if e.type == "RunStarted"]
+    assert [e.stream_version for e in started] == [e.data["run_number"] for e in started]
