@@ -16,6 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from types import TracebackType
+from typing import Self
 
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 
@@ -73,7 +74,7 @@ class EventStore(ABC):
     def close(self) -> None:
         """Release the connection; the store must not be used afterwards."""
 
-    def __enter__(self) -> EventStore:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(
