@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from eventstore.adapters.mongo import MongoEventStore, _commit_document
+from eventstore.adapters.mongo_index import commit_key
 from eventstore.clock import utc_now
 from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
@@ -62,3 +63,28 @@ def test_stream_version_counts_unindexed_commits(mongo_url: str) -> None:
         insert_without_indexing(store, "s", [event()])
         insert_without_indexing(store, "t", [event(), event()])
         assert (store.stream_version("s"), store.stream_version("t"), store.head()) == (1, 2, 3)
+
+
+def test_a_stale_index_never_refuses_a_right_expected_version(mongo_url: str) -> None:
+    with open_store(mongo_url) as store:
+        assert isinstance(store, MongoEventStore)
+        store.append("s", [event()])
+        insert_without_indexing(store, "s", [event(), event()])
+    with open_store(mongo_url) as fresh:
+        assert fresh.append("s", [event()], 3).positions == (4,)
+
+
+def test_a_retry_of_a_half_indexed_commit_returns_it(mongo_url: str) -> None:
+    batch = [event(), event(), event()]
+    with open_store(mongo_url) as store:
+        assert isinstance(store, MongoEventStore)
+        insert_without_indexing(store, "s", batch)
+        commit = store._events.find_one({"_id": commit_key(1)})
+        assert commit is not None
+        # Index the first event only, as a writer killed while indexing would have.
+        store._index._events.insert_one(
+            {"_id": str(batch[0].event_id), "stream_id": "s", "position": 1, "stream_version": 1}
+        )
+    with open_store(mongo_url) as fresh:
+        again = fresh.append("s", batch)
+        assert (again.positions, again.already_stored) == ((1, 2, 3), True)

@@ -12,9 +12,11 @@ a writer inserts it at exactly ``head + 1``, under the unique ``_id`` index. So:
   checked: its version check and event-id check held at the moment of the insert. This
   is what makes them atomic without transactions.
 
-The checks read the lookup index of :mod:`eventstore.adapters.mongo_index`, brought up to
-the head first. The ``last`` and ``(stream_id, first_version)`` unique indexes guard the
-same rules a second time.
+The checks read the lookup index of :mod:`eventstore.adapters.mongo_index`, which is
+complete up to its watermark; an append that finds commits above it (by colliding with
+them, or by failing a check) brings it up to date before it tries again or refuses. The
+``last`` and ``(stream_id, first_version)`` unique indexes catch some of the same
+conflicts a second time.
 
 Each event's ``data`` is kept as JSON text: payloads hold users' keys (``$where``,
 ``deploy.prod``) and nested arrays, which FerretDB v1 refuses, and text gives back the
@@ -54,8 +56,10 @@ from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.config import redact_url, url_password
 from eventstore.errors import (
     AppendTooLargeError,
+    DuplicateEventError,
     StoreError,
     StoreUnavailableError,
+    WrongExpectedVersionError,
 )
 from eventstore.records import (
     ANY,
@@ -147,22 +151,24 @@ class MongoEventStore(EventStore):
         expected = check_call(stream_id, events, expected_version)
         ids = [str(event.event_id) for event in events]
         deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
-        attempt = 0
+        attempt, synced = 0, False
         with self._translated("append"):
             while True:
                 attempt += 1
                 try:
-                    # Optimistically take the watermark as the head: if commits stand above
-                    # it, the insert at watermark + 1 collides and the retry syncs first.
-                    head = self._index.sync() if attempt > 1 else self._index.watermark()
-                    stored = self._index.stored_ids(ids)
-                    retry = already_stored(
-                        stream_id, events, {UUID(key): where for key, where in stored.items()}
-                    )
+                    # Optimistically take the watermark as the head. Commits above it make
+                    # the insert collide, or the checks fail on a stale index: either way
+                    # the next attempt syncs first, and only a synced check may refuse.
+                    head = self._index.sync() if synced else self._index.watermark()
+                    try:
+                        retry, version = self._check(stream_id, events, ids, expected)
+                    except (WrongExpectedVersionError, DuplicateEventError):
+                        if synced:
+                            raise
+                        synced = True
+                        continue
                     if retry is not None:
                         return retry
-                    version = self._index.stream_version(stream_id)
-                    check_version(stream_id, expected, version)
                     commit = _commit_document(stream_id, events, head + 1, version + 1)
                     self._insert_commit(commit)
                     break
@@ -170,6 +176,7 @@ class MongoEventStore(EventStore):
                     # Another writer took the position or the stream version, or the link
                     # dropped and the insert may have landed: re-read; the id check makes
                     # a second try of a landed insert return it instead of storing it twice.
+                    synced = True
                     if time.monotonic() > deadline:
                         detail = _scrub(f"gave up after {attempt} attempts: {exc}", self._secret)
                         raise StoreError(BACKEND, "append", detail) from None
@@ -182,6 +189,25 @@ class MongoEventStore(EventStore):
             positions=tuple(range(head + 1, head + 1 + len(events))),
             stream_version=version + len(events),
         )
+
+    def _check(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        ids: list[str],
+        expected: ExpectedVersion,
+    ) -> tuple[AppendResult | None, int]:
+        """Check the call's ids and expected version against the index.
+
+        Returns the stored result of a retried append (or None) and the stream's version.
+        """
+        stored = self._index.stored_ids(ids)
+        retry = already_stored(stream_id, events, {UUID(k): where for k, where in stored.items()})
+        if retry is not None:
+            return retry, retry.stream_version
+        version = self._index.stream_version(stream_id)
+        check_version(stream_id, expected, version)
+        return None, version
 
     def _insert_commit(self, commit: dict[str, Any]) -> None:
         """Insert ``commit``; collisions propagate as ``DuplicateKeyError`` for the retry loop."""
