@@ -10,7 +10,12 @@ from uuid import UUID
 
 from attrs import frozen
 
-from eventstore.errors import DuplicateEventError, InvalidEventError, WrongExpectedVersionError
+from eventstore.errors import (
+    AppendTooLargeError,
+    DuplicateEventError,
+    InvalidEventError,
+    WrongExpectedVersionError,
+)
 from eventstore.records import (
     AppendResult,
     ExpectedVersion,
@@ -18,6 +23,13 @@ from eventstore.records import (
     check_expected_version,
     expectation_met,
 )
+
+MAX_APPEND_BYTES = 15 * 1024 * 1024
+"""The most JSON payload one append may carry, on every backend.
+
+MongoDB holds an append in one document of at most 16 MiB; the embedded store refuses
+the same appends, so an event log moves between backends without surprises.
+"""
 
 
 @frozen
@@ -79,3 +91,10 @@ def check_version(stream_id: str, expected: ExpectedVersion, actual: int) -> Non
     if not expectation_met(expected, actual):
         shown = expected.value if not isinstance(expected, int) else expected
         raise WrongExpectedVersionError(stream_id, shown, actual)
+
+
+def check_size(stream_id: str, payloads: Sequence[str]) -> None:
+    """Raise :class:`AppendTooLargeError` when ``payloads`` (JSON texts) exceed the limit."""
+    size = sum(len(payload.encode()) for payload in payloads)
+    if size > MAX_APPEND_BYTES:
+        raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)

@@ -14,6 +14,7 @@ import pytest
 from eventstore.adapters.mongo import MongoEventStore, _commit_document
 from eventstore.adapters.mongo_index import commit_key
 from eventstore.clock import utc_now
+from eventstore.codec import dump_json
 from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.records import NewEvent
@@ -37,7 +38,9 @@ def insert_without_indexing(store: MongoEventStore, stream: str, events: list[Ne
     """Do what a writer killed right after its insert did: the commit, and nothing more."""
     head = store.head()
     version = store.stream_version(stream)
-    store._insert_commit(_commit_document(stream, events, head + 1, version + 1))
+    payloads = [dump_json(e.data) for e in events]
+    commit = _commit_document(stream, events, payloads, head + 1, version + 1, utc_now())
+    store._insert_commit(commit)
 
 
 def test_a_commit_left_unindexed_is_found_by_the_next_writer(mongo_url: str) -> None:

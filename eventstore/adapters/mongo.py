@@ -30,7 +30,7 @@ import random
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 from uuid import UUID
@@ -50,8 +50,8 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from eventstore.adapters.mongo_index import CommitIndex, commit_key
-from eventstore.appending import already_stored, check_call, check_version
-from eventstore.clock import utc_now
+from eventstore.appending import already_stored, check_call, check_size, check_version
+from eventstore.clock import to_millis
 from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.config import redact_url, url_password
 from eventstore.errors import (
@@ -106,6 +106,27 @@ class MongoEventStore(EventStore):
                 name="stream_version",
             )
         self._index = CommitIndex(self._events.database, self._events)
+        with self._translated("reading the server's clock", connecting=True):
+            self._clock_offset = self._server_clock_offset()
+
+    def _server_clock_offset(self) -> timedelta:
+        """Return how far the server's clock is ahead of ours (measured once, at open).
+
+        ``recorded_at`` is the store's clock: our clock plus this offset, exact to within
+        half a round trip and the server's millisecond.
+        """
+        before = datetime.now(UTC)
+        reply = self._events.database.command("hello")
+        after = datetime.now(UTC)
+        server = reply.get("localTime")
+        if not isinstance(server, datetime):
+            return timedelta(0)
+        if server.tzinfo is None:  # command replies ignore the client's tz_aware setting
+            server = server.replace(tzinfo=UTC)
+        return server - (before + (after - before) / 2)
+
+    def _store_clock(self) -> datetime:
+        return to_millis(datetime.now(UTC) + self._clock_offset)
 
     @classmethod
     def from_url(cls, url: str) -> MongoEventStore:
@@ -150,6 +171,8 @@ class MongoEventStore(EventStore):
         """Insert one commit at the head of the log; see the module docs and the port."""
         expected = check_call(stream_id, events, expected_version)
         ids = [str(event.event_id) for event in events]
+        payloads = [dump_json(event.data) for event in events]
+        check_size(stream_id, payloads)
         deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
         attempt, synced = 0, False
         with self._translated("append"):
@@ -169,7 +192,9 @@ class MongoEventStore(EventStore):
                         continue
                     if retry is not None:
                         return retry
-                    commit = _commit_document(stream_id, events, head + 1, version + 1)
+                    commit = _commit_document(
+                        stream_id, events, payloads, head + 1, version + 1, self._store_clock()
+                    )
                     self._insert_commit(commit)
                     break
                 except (DuplicateKeyError, AutoReconnect) as exc:
@@ -266,7 +291,12 @@ class MongoEventStore(EventStore):
 
 
 def _commit_document(
-    stream_id: str, events: Sequence[NewEvent], first: int, first_version: int
+    stream_id: str,
+    events: Sequence[NewEvent],
+    payloads: Sequence[str],
+    first: int,
+    first_version: int,
+    recorded_at: datetime,
 ) -> dict[str, Any]:
     return {
         "_id": commit_key(first),
@@ -275,19 +305,21 @@ def _commit_document(
         "stream_id": stream_id,
         "first_version": first_version,
         "last_version": first_version + len(events) - 1,
-        "recorded_at": utc_now(),
+        "recorded_at": recorded_at,
         "event_ids": [str(event.event_id) for event in events],
-        "events": [_event_document(event) for event in events],
+        "events": [
+            _event_document(event, payload) for event, payload in zip(events, payloads, strict=True)
+        ],
     }
 
 
-def _event_document(event: NewEvent) -> dict[str, Any]:
+def _event_document(event: NewEvent, payload: str) -> dict[str, Any]:
     return {
         "event_id": str(event.event_id),
         "type": event.type,
         "schema_version": event.schema_version,
         "occurred_at": event.occurred_at,
-        "data": dump_json(event.data),
+        "data": payload,
         "metadata": json_converter.unstructure(event.metadata),
     }
 

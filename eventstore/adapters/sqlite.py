@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from eventstore.appending import StoredId, already_stored, check_call, check_version
+from eventstore.appending import (
+    StoredId,
+    already_stored,
+    check_call,
+    check_size,
+    check_version,
+)
 from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
 from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.errors import StoreError, StoreUnavailableError
@@ -105,6 +111,8 @@ class SQLiteEventStore(EventStore):
     ) -> AppendResult:
         """Append atomically under SQLite's write lock; see :meth:`EventStore.append`."""
         expected = check_call(stream_id, events, expected_version)
+        payloads = [dump_json(event.data) for event in events]
+        check_size(stream_id, payloads)
         with self._translated("append"), self._write_transaction() as db:
             retry = already_stored(stream_id, events, self._stored_ids(events))
             if retry is not None:
@@ -125,10 +133,10 @@ class SQLiteEventStore(EventStore):
                         event.schema_version,
                         to_epoch_millis(event.occurred_at),
                         recorded_at,
-                        dump_json(event.data),
+                        payload,
                         dump_json(json_converter.unstructure(event.metadata)),
                     )
-                    for offset, event in enumerate(events, start=1)
+                    for offset, (event, payload) in enumerate(zip(events, payloads, strict=True), 1)
                 ],
             )
         return AppendResult(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import attrs
 import pytest
@@ -17,11 +17,17 @@ from hypothesis import strategies as st
 from eventstore.clock import utc_now
 from eventstore.codec import Codec
 from eventstore.config import open_store
-from eventstore.errors import DuplicateEventError, InvalidEventError, WrongExpectedVersionError
+from eventstore.errors import (
+    AppendTooLargeError,
+    DuplicateEventError,
+    InvalidEventError,
+    WrongExpectedVersionError,
+)
 from eventstore.records import ANY, NO_STREAM, ExpectedVersion, Metadata, NewEvent, RecordedEvent
 from eventstore.store import EventStore
 from tests.strategies import domain_events, metadata, new_events, utc_times
 
+CLOCK_SLACK = timedelta(milliseconds=5)
 fixture_per_test = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
@@ -94,7 +100,8 @@ def test_events_come_back_exactly_as_appended(store: EventStore, batch: list[New
             assert moment.tzinfo is not None
             assert moment.utcoffset() == UTC.utcoffset(None)
             assert moment.microsecond % 1000 == 0
-        assert before <= recorded.recorded_at <= after
+        # The store's clock, read on this machine: equal to ours within a few milliseconds.
+        assert before - CLOCK_SLACK <= recorded.recorded_at <= after + CLOCK_SLACK
 
 
 @fixture_per_test
@@ -228,3 +235,13 @@ def test_stores_opened_side_by_side_share_one_log(
         one.append("s", [event()], 2)
         assert [e.position for e in two.read_all()] == [1, 2, 3]
         assert one.stream_version("s") == two.stream_version("s") == 3
+
+
+def test_an_append_too_large_for_one_document_is_refused_everywhere(store: EventStore) -> None:
+    store.append("s", [event()])
+    chunk = "x" * (1024 * 1024)
+    with pytest.raises(AppendTooLargeError) as caught:
+        store.append("s", [event(log=chunk) for _ in range(16)])
+    assert caught.value.size > caught.value.limit
+    assert store.head() == 1
+    assert store.append("s", [event(log=chunk) for _ in range(14)]).stream_version == 15
