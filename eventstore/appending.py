@@ -10,6 +10,7 @@ from uuid import UUID
 
 from attrs import frozen
 
+from eventstore.codec import dump_json
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,
@@ -43,8 +44,12 @@ class StoredId:
 
 def check_call(
     stream_id: str, events: Sequence[NewEvent], expected_version: ExpectedVersion
-) -> ExpectedVersion:
-    """Reject a malformed append before anything is read; return the normalised expectation."""
+) -> tuple[ExpectedVersion, list[str]]:
+    """Reject a malformed or oversized append before anything is read.
+
+    Returns the normalised expectation and each event's payload as JSON text, encoded
+    once here for the adapter to store.
+    """
     if not isinstance(stream_id, str) or not stream_id:
         raise InvalidEventError("stream_id", "must be a non-empty string", stream_id)
     if not events:
@@ -56,7 +61,12 @@ def check_call(
     repeated = sorted({str(event_id) for event_id in ids if ids.count(event_id) > 1})
     if repeated:
         raise DuplicateEventError(stream_id, repeated, "event ids repeated within one append")
-    return check_expected_version(expected_version)
+    expected = check_expected_version(expected_version)
+    payloads = [dump_json(event.data) for event in events]
+    size = sum(len(payload.encode()) for payload in payloads)
+    if size > MAX_APPEND_BYTES:
+        raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)
+    return expected, payloads
 
 
 def already_stored(
@@ -91,10 +101,3 @@ def check_version(stream_id: str, expected: ExpectedVersion, actual: int) -> Non
     if not expectation_met(expected, actual):
         shown = expected.value if not isinstance(expected, int) else expected
         raise WrongExpectedVersionError(stream_id, shown, actual)
-
-
-def check_size(stream_id: str, payloads: Sequence[str]) -> None:
-    """Raise :class:`AppendTooLargeError` when ``payloads`` (JSON texts) exceed the limit."""
-    size = sum(len(payload.encode()) for payload in payloads)
-    if size > MAX_APPEND_BYTES:
-        raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)

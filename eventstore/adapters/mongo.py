@@ -50,9 +50,9 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from eventstore.adapters.mongo_index import CommitIndex, commit_key
-from eventstore.appending import already_stored, check_call, check_size, check_version
+from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import to_millis
-from eventstore.codec import dump_json, json_converter, load_json
+from eventstore.codec import json_converter, load_json
 from eventstore.config import redact_url, url_password
 from eventstore.errors import (
     AppendTooLargeError,
@@ -169,10 +169,8 @@ class MongoEventStore(EventStore):
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
         """Insert one commit at the head of the log; see the module docs and the port."""
-        expected = check_call(stream_id, events, expected_version)
+        expected, payloads = check_call(stream_id, events, expected_version)
         ids = [str(event.event_id) for event in events]
-        payloads = [dump_json(event.data) for event in events]
-        check_size(stream_id, payloads)
         deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
         attempt, synced = 0, False
         with self._translated("append"):

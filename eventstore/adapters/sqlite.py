@@ -19,7 +19,6 @@ from eventstore.appending import (
     StoredId,
     already_stored,
     check_call,
-    check_size,
     check_version,
 )
 from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
@@ -110,9 +109,7 @@ class SQLiteEventStore(EventStore):
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
         """Append atomically under SQLite's write lock; see :meth:`EventStore.append`."""
-        expected = check_call(stream_id, events, expected_version)
-        payloads = [dump_json(event.data) for event in events]
-        check_size(stream_id, payloads)
+        expected, payloads = check_call(stream_id, events, expected_version)
         with self._translated("append"), self._write_transaction() as db:
             retry = already_stored(stream_id, events, self._stored_ids(events))
             if retry is not None:
