@@ -1,0 +1,246 @@
+"""The ``jobs_history`` projection: one document per run, its stages, jobs and log tails.
+
+Status rules, as GitLab applies them:
+
+* a run, stage or job is ``running`` from its start until it ends;
+* a stage's status is derived from its jobs when it ends: ``failed`` if a job failed
+  that does not allow failure, else ``canceled`` if a job was canceled, else ``success``
+  (a failure that is allowed counts as a success with a warning); a stage with no job
+  takes the status its end reports;
+* a run's status is derived from its stages the same way when it ends, unless it was
+  canceled, which wins;
+* canceling a run ends every stage and job still running as ``canceled``.
+
+``job_logs`` keeps the last :data:`LOG_TAIL_CHARS` characters of a job's output; the
+whole log stays in the event log, chunk by chunk (see :mod:`projections.logs`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from attrs import evolve
+
+from eventstore.catalog import (
+    JobFinished,
+    JobLogChunkAppended,
+    JobStarted,
+    RunCanceled,
+    RunFinished,
+    RunStarted,
+    StageFinished,
+    StageStarted,
+    Status,
+)
+from eventstore.clock import to_epoch_millis
+from projections.documents import RUNNING, JobLog, RunDocument, StageLog
+from projections.projection import Projection
+
+LOG_TAIL_CHARS = 64 * 1024
+"""How much of a job's output its ``job_logs`` keeps: the end, where failures show."""
+
+Document = RunDocument | None
+
+
+def run_started(document: Document, event: RunStarted, at: datetime) -> RunDocument:
+    """Open the run's document: ``running``, no stages yet."""
+    return RunDocument(
+        run_id=event.run_id,
+        repo_name=event.repo_name,
+        repo_url=event.repo_url,
+        branch=event.branch,
+        pipeline_name=event.pipeline_name,
+        run_number=event.run_number,
+        git_commit_hash=event.commit_hash,
+        pipeline_config_used=event.pipeline_config,
+        status=RUNNING,
+        start_time=at,
+        completion_time=None,
+        logs={},
+        trigger=event.trigger.value,
+        actor=event.actor,
+        duration_ms=None,
+        cancel_reason=None,
+    )
+
+
+def stage_started(document: Document, event: StageStarted, at: datetime) -> Document:
+    """Add the stage, ``running`` (a stage started again keeps the jobs it had)."""
+    if document is None:
+        return None
+    old = document.logs.get(event.stage_name)
+    jobs = old.jobs if old else {}
+    stage = StageLog(event.stage_name, RUNNING, at, None, jobs)
+    return _with_stage(document, stage)
+
+
+def stage_finished(document: Document, event: StageFinished, at: datetime) -> Document:
+    """End the stage with the status its jobs give it (see the module docs)."""
+
+    def finish(stage: StageLog) -> StageLog:
+        outcomes = [_job_outcome(job) for job in stage.jobs.values()]
+        status = _composite(outcomes) if outcomes else event.status.value
+        return evolve(stage, stage_status=status, completion_time=at)
+
+    return _update_stage(document, event.stage_name, at, finish)
+
+
+def job_started(document: Document, event: JobStarted, at: datetime) -> Document:
+    """Add the job to its stage, ``running``; a retry starts the job again."""
+
+    def start(stage: StageLog) -> StageLog:
+        old = stage.jobs.get(event.job_name)
+        job = JobLog(
+            job_name=event.job_name,
+            job_status=RUNNING,
+            allows_failure=event.allows_failure,
+            start_time=at,
+            completion_time=None,
+            job_logs=old.job_logs if old else "",
+            attempt=event.attempt,
+            log_chars=old.log_chars if old else 0,
+            log_truncated_chars=old.log_truncated_chars if old else 0,
+            log_chunks=old.log_chunks if old else 0,
+        )
+        return evolve(stage, jobs={**stage.jobs, job.job_name: job})
+
+    return _update_stage(document, event.stage_name, at, start)
+
+
+def job_log_chunk_appended(
+    document: Document, event: JobLogChunkAppended, at: datetime
+) -> Document:
+    """Append the chunk to the job's log tail, cutting the tail to its bound."""
+
+    def append(job: JobLog) -> JobLog:
+        tail = (job.job_logs + event.content)[-LOG_TAIL_CHARS:]
+        total = job.log_chars + len(event.content)
+        return evolve(
+            job,
+            job_logs=tail,
+            log_chars=total,
+            log_truncated_chars=total - len(tail),
+            log_chunks=job.log_chunks + 1,
+        )
+
+    return _update_job(document, event.stage_name, event.job_name, at, append)
+
+
+def job_finished(document: Document, event: JobFinished, at: datetime) -> Document:
+    """End the job with its reported status."""
+
+    def finish(job: JobLog) -> JobLog:
+        return evolve(job, job_status=event.status.value, completion_time=at)
+
+    return _update_job(document, event.stage_name, event.job_name, at, finish)
+
+
+def run_canceled(document: Document, event: RunCanceled, at: datetime) -> Document:
+    """Cancel the run, and every stage and job of it still running."""
+    if document is None:
+        return None
+    at = at
+    stages = {
+        name: _cancel_stage(stage, at) if stage.stage_status == RUNNING else stage
+        for name, stage in document.logs.items()
+    }
+    ended = _ended(document, Status.CANCELED.value, at) if document.status == RUNNING else document
+    return evolve(ended, logs=stages, cancel_reason=event.reason)
+
+
+def run_finished(document: Document, event: RunFinished, at: datetime) -> Document:
+    """End the run with the status its stages give it, unless it was canceled."""
+    if document is None:
+        return None
+    if document.status == Status.CANCELED.value or event.status is Status.CANCELED:
+        status = Status.CANCELED.value
+    else:
+        outcomes = [stage.stage_status for stage in document.logs.values()]
+        status = _composite(outcomes) if outcomes else event.status.value
+    return _ended(document, status, at)
+
+
+def _ended(document: RunDocument, status: str, at: datetime) -> RunDocument:
+    return evolve(
+        document,
+        status=status,
+        completion_time=at,
+        duration_ms=to_epoch_millis(at) - to_epoch_millis(document.start_time),
+    )
+
+
+def _cancel_stage(stage: StageLog, at: datetime) -> StageLog:
+    jobs = {
+        name: evolve(job, job_status=Status.CANCELED.value, completion_time=at)
+        if job.job_status == RUNNING
+        else job
+        for name, job in stage.jobs.items()
+    }
+    return evolve(stage, stage_status=Status.CANCELED.value, completion_time=at, jobs=jobs)
+
+
+def _job_outcome(job: JobLog) -> str:
+    """Return a job's part in its stage's status: an allowed failure counts as a success."""
+    if job.job_status == Status.FAILED.value and job.allows_failure:
+        return Status.SUCCESS.value
+    return job.job_status
+
+
+def _composite(outcomes: Iterable[str]) -> str:
+    """Failed beats canceled beats success (a part still running counts as canceled)."""
+    seen = set(outcomes)
+    if Status.FAILED.value in seen:
+        return Status.FAILED.value
+    if seen - {Status.SUCCESS.value}:
+        return Status.CANCELED.value
+    return Status.SUCCESS.value
+
+
+def _with_stage(document: RunDocument, stage: StageLog) -> RunDocument:
+    return evolve(document, logs={**document.logs, stage.stage_name: stage})
+
+
+def _update_stage(
+    document: Document, name: str, at: datetime, change: Callable[[StageLog], StageLog]
+) -> Document:
+    """Apply ``change`` to stage ``name``, opening it first if its start was not recorded."""
+    if document is None:
+        return None
+    stage = document.logs.get(name) or StageLog(name, RUNNING, at, None, {})
+    return _with_stage(document, change(stage))
+
+
+def _update_job(
+    document: Document,
+    stage_name: str,
+    job_name: str,
+    at: datetime,
+    change: Callable[[JobLog], JobLog],
+) -> Document:
+    """Apply ``change`` to a job that has started; events of an unknown job are ignored."""
+    if document is None or stage_name not in document.logs:
+        return document
+    stage = document.logs[stage_name]
+    if job_name not in stage.jobs:
+        return document
+    job = change(stage.jobs[job_name])
+    return _with_stage(document, evolve(stage, jobs={**stage.jobs, job_name: job}))
+
+
+JOBS_HISTORY: Projection[RunDocument] = Projection(
+    name="jobs_history",
+    document_type=RunDocument,
+    key=lambda event: str(event.run_id),
+    handlers={
+        RunStarted: run_started,
+        StageStarted: stage_started,
+        StageFinished: stage_finished,
+        JobStarted: job_started,
+        JobLogChunkAppended: job_log_chunk_appended,
+        JobFinished: job_finished,
+        RunCanceled: run_canceled,
+        RunFinished: run_finished,
+    },
+)
+"""One document per run, keyed by its ``run_id``."""
