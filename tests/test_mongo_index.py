@@ -91,3 +91,19 @@ def test_a_retry_of_a_half_indexed_commit_returns_it(mongo_url: str) -> None:
     with open_store(mongo_url) as fresh:
         again = fresh.append("s", batch)
         assert (again.positions, again.already_stored) == ((1, 2, 3), True)
+
+
+def test_a_stream_index_left_behind_by_a_racing_update_is_repaired(mongo_url: str) -> None:
+    # FerretDB v1 applies racing $max updates non-atomically, so the hint can fall back to
+    # an older commit's last version: simulate it.
+    with open_store(mongo_url) as store:
+        assert isinstance(store, MongoEventStore)
+        for _ in range(3):
+            store.append("s", [event()])
+        store._index._streams.update_one({"_id": "s"}, {"$set": {"version": 1}})
+        assert store.append("s", [event()], 3).stream_version == 4
+        store._index._streams.update_one({"_id": "s"}, {"$set": {"version": 1}})
+        assert store.append("s", [event()]).stream_version == 5
+        with pytest.raises(WrongExpectedVersionError) as caught:
+            store.append("s", [event()], 2)
+        assert caught.value.actual == 5

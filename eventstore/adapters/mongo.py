@@ -108,6 +108,17 @@ class MongoEventStore(EventStore):
         self._index = CommitIndex(self._events.database, self._events)
         with self._translated("reading the server's clock", connecting=True):
             self._clock_offset = self._server_clock_offset()
+            self._max_batch = self._largest_safe_batch()
+
+    def _largest_safe_batch(self) -> int | None:
+        """Return a cap on commits per reply, or None where the server caps replies itself.
+
+        MongoDB ends a reply batch at 16 MiB. FerretDB v1 does not: asked for 500 commits
+        of 128 KiB it answered with 53 MB, over its own 48 MB message limit, and the read
+        failed. Two commits of at most 16 MiB each always fit.
+        """
+        build = self._events.database.command("buildInfo")
+        return 2 if "ferretdbVersion" in build else None
 
     def _server_clock_offset(self) -> timedelta:
         """Return how far the server's clock is ahead of ours (measured once, at open).
@@ -253,7 +264,9 @@ class MongoEventStore(EventStore):
         """Yield the log after ``after``, ``batch_size`` commits per round trip; see the port."""
         with self._translated("read"):
             cursor = self._events.find(
-                {"last": {"$gt": after}}, sort=[("last", ASCENDING)], batch_size=batch_size
+                {"last": {"$gt": after}},
+                sort=[("last", ASCENDING)],
+                batch_size=min(batch_size, self._max_batch or batch_size),
             )
             with cursor:
                 for commit in cursor:
@@ -265,7 +278,7 @@ class MongoEventStore(EventStore):
             cursor = self._events.find(
                 {"stream_id": stream_id, "last_version": {"$gt": after_version}},
                 sort=[("first_version", ASCENDING)],
-                batch_size=DEFAULT_BATCH_SIZE,
+                batch_size=self._max_batch or DEFAULT_BATCH_SIZE,
             )
             with cursor:
                 for commit in cursor:

@@ -4,7 +4,10 @@ Everything here is *derived* from the commit documents and can be rebuilt from t
 
 * ``event_index``: one document per event, ``_id`` = event id, naming its stream,
   position and stream version: the idempotency check is one ``_id`` lookup per event;
-* ``stream_index``: one document per stream, ``_id`` = stream id, with its last version;
+* ``stream_commits``: one document per commit, ``_id`` = (stream id, first version), with
+  its last version: a stream's head is found by following these from a hint;
+* ``stream_index``: one document per stream, ``_id`` = stream id: that hint, its last
+  version as far as a ``$max`` update kept up;
 * ``index_meta``: the *watermark*, the last position up to which both are complete.
 
 Writers index their own commit right after inserting it, and anyone who finds commits
@@ -19,6 +22,7 @@ not elements. Plain ``_id`` lookups and inserts work the same on every server.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -30,6 +34,11 @@ from eventstore.appending import StoredId
 
 DUPLICATE_KEY = 11000
 WATERMARK = "indexed"
+
+
+def stream_commit_key(stream_id: str, first_version: int) -> str:
+    """Return the ``_id`` of the ``stream_commits`` entry of a commit (unambiguous text)."""
+    return json.dumps([stream_id, first_version], ensure_ascii=False, separators=(",", ":"))
 
 
 def commit_key(first_position: int) -> str:
@@ -54,6 +63,7 @@ class CommitIndex:
 
         self._events = sibling("event_index")
         self._streams = sibling("stream_index")
+        self._stream_commits = sibling("stream_commits")
         self._meta = sibling("index_meta")
 
     def sync(self) -> int:
@@ -79,6 +89,16 @@ class CommitIndex:
 
     def add(self, commits: Sequence[dict[str, Any]]) -> None:
         """Index ``commits`` (consecutive, from the watermark on) and move the watermark."""
+        self._insert_all(
+            self._stream_commits,
+            [
+                {
+                    "_id": stream_commit_key(c["stream_id"], c["first_version"]),
+                    "last": c["last_version"],
+                }
+                for c in commits
+            ],
+        )
         entries = [
             {
                 "_id": event_id,
@@ -89,17 +109,21 @@ class CommitIndex:
             for commit in commits
             for offset, event_id in enumerate(commit["event_ids"])
         ]
-        try:
-            self._events.insert_many(entries, ordered=False)
-        except BulkWriteError as exc:
-            # Someone indexed these already; entries are derived, so theirs equal ours.
-            if any(error["code"] != DUPLICATE_KEY for error in exc.details["writeErrors"]):
-                raise
+        self._insert_all(self._events, entries)
         heads: dict[str, int] = {}
         for commit in commits:
             heads[commit["stream_id"]] = int(commit["last_version"])
         self._upsert_max(self._streams, heads.items(), "version")
         self._upsert_max(self._meta, [(WATERMARK, int(commits[-1]["last"]))], "position")
+
+    @staticmethod
+    def _insert_all(collection: Collection[dict[str, Any]], entries: list[dict[str, Any]]) -> None:
+        """Insert derived entries; one already there was written by someone else, equal."""
+        try:
+            collection.insert_many(entries, ordered=False)
+        except BulkWriteError as exc:
+            if any(error["code"] != DUPLICATE_KEY for error in exc.details["writeErrors"]):
+                raise
 
     @staticmethod
     def _upsert_max(
@@ -128,6 +152,20 @@ class CommitIndex:
         return found
 
     def stream_version(self, stream_id: str) -> int:
-        """Return the indexed version of ``stream_id`` (0 for a stream with no event)."""
-        entry = self._streams.find_one({"_id": stream_id})
-        return int(entry["version"]) if entry else 0
+        """Return the version of ``stream_id`` as indexed (0 for a stream with no event).
+
+        ``stream_index`` holds a hint, never above the truth but possibly below it: its
+        ``$max`` is atomic on MongoDB, not on FerretDB v1, where an older value racing a
+        newer one can land last. From the hint, this follows ``stream_commits`` (one
+        insert-only entry per commit, keyed by stream and first version) until no commit
+        starts after it: that is the stream's last indexed version.
+        """
+        hint = self._streams.find_one({"_id": stream_id})
+        version = int(hint["version"]) if hint else 0
+        while (
+            step := self._stream_commits.find_one(
+                {"_id": stream_commit_key(stream_id, version + 1)}
+            )
+        ) is not None:
+            version = int(step["last"])
+        return version

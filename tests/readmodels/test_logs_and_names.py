@@ -1,0 +1,131 @@
+"""Big logs and users' names, end to end: recorder, projector, read models, queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from eventstore.catalog import Status, Trigger
+from eventstore.codec import dump_json, json_converter
+from eventstore.config import open_store
+from eventstore.recorder import Recorder, RunHandle
+from eventstore.store import EventStore
+from eventstore.streams import repo_stream
+from projections.config import open_read_models
+from projections.documents import RunDocument
+from projections.jobs_history import JOBS_HISTORY, LOG_TAIL_CHARS
+from projections.logs import full_job_log
+from projections.repo_configs import REPO_CONFIGS
+from projections.sessions import SESSIONS
+from projections.store import ReadModelStore
+from projections.worker import Projector
+from tests.readmodels.workers import PROJECTIONS
+
+MIB = 1024 * 1024
+TRICKY = ["deploy.prod", "$where", "", "a\x00b", "n" * 1000]
+REPO_NAME, REPO_URL = "api", "https://git.example.com/acme/api.git"
+
+
+@pytest.fixture
+def stores(store_url: str) -> Iterator[tuple[EventStore, ReadModelStore]]:
+    with open_store(store_url) as events, open_read_models(store_url) as read_models:
+        yield events, read_models
+
+
+def project(events: EventStore, read_models: ReadModelStore) -> None:
+    Projector(events, read_models, [SESSIONS, REPO_CONFIGS, JOBS_HISTORY]).catch_up()
+
+
+def start(recorder: Recorder, pipeline: str, branch: str) -> RunHandle:
+    return recorder.start_run(
+        repo_name=REPO_NAME,
+        repo_url=REPO_URL,
+        branch=branch,
+        pipeline_name=pipeline,
+        commit_hash="9f2c1e7",
+        pipeline_config={"matrix": [[1, 2], [3]], "$set": {"a.b": pipeline}},
+        trigger=Trigger.PUSH,
+    )
+
+
+@pytest.mark.slow
+def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
+    stores: tuple[EventStore, ReadModelStore],
+) -> None:
+    events, read_models = stores
+    recorder = Recorder(events, actor="runner")
+    run = recorder.start_run(
+        repo_name=REPO_NAME,
+        repo_url=REPO_URL,
+        branch="main",
+        pipeline_name="build",
+        commit_hash="9f2c1e7",
+        pipeline_config={},
+        trigger=Trigger.PUSH,
+    )
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
+    line = "collected ✓ 128 items \x00 in 4.2 s\r\n"
+    chunk_chars = 128 * 1024
+    chunks = [
+        (f"[{index:05d}] " + line * chunk_chars)[:chunk_chars]
+        for index in range(40 * MIB // chunk_chars)
+    ]
+    for index, content in enumerate(chunks):
+        recorder.append_log(run, "test", "unit", chunk_index=index, content=content)
+    recorder.finish_job(run, "test", "unit", Status.SUCCESS)
+    project(events, read_models)
+
+    document = read_models.get(JOBS_HISTORY, str(run.run_id))
+    assert isinstance(document, RunDocument)
+    job = document.logs["test"].jobs["unit"]
+    whole = "".join(chunks)
+    assert len(whole) == 40 * MIB
+    assert job.job_logs == whole[-LOG_TAIL_CHARS:]
+    assert (job.log_chars, job.log_truncated_chars, job.log_chunks) == (
+        len(whole),
+        len(whole) - LOG_TAIL_CHARS,
+        len(chunks),
+    )
+    for projection in PROJECTIONS:
+        for _, stored in read_models.documents(projection, read_models.active_version(projection)):
+            assert len(dump_json(json_converter.unstructure(stored.document)).encode()) < 16 * MIB
+    assert full_job_log(events, run.run_id, "test", "unit") == whole
+
+
+def test_users_names_round_trip_through_every_read_model(
+    stores: tuple[EventStore, ReadModelStore],
+) -> None:
+    events, read_models = stores
+    recorder = Recorder(events, actor="engine")
+    runs = {}
+    for name in TRICKY:
+        recorder.pipeline_validated(
+            repo_name=REPO_NAME,
+            repo_url=REPO_URL,
+            branch=name or "main",
+            pipeline_name=name,
+            pipeline_file_name=name,
+            pipeline_config={name: [[name]]},
+            commit_hash="9f2c1e7",
+        )
+        run = start(recorder, pipeline=name, branch=name or "main")
+        runs[name] = run
+        recorder.start_stage(run, name)
+        recorder.start_job(run, name, name)
+        recorder.append_log(run, name, name, chunk_index=0, content=name)
+        recorder.finish_job(run, name, name, Status.SUCCESS)
+    project(events, read_models)
+
+    for name, run in runs.items():
+        document = read_models.run(REPO_NAME, REPO_URL, name, 1)
+        assert document is not None
+        assert document.pipeline_name == name
+        assert document.pipeline_config_used == {"matrix": [[1, 2], [3]], "$set": {"a.b": name}}
+        assert document.logs[name].jobs[name].job_logs == name
+        assert full_job_log(events, run.run_id, name, name) == name
+        config = read_models.get(REPO_CONFIGS, repo_stream(REPO_NAME, REPO_URL, name or "main"))
+        assert config is not None
+        assert config.pipelines[name].pipeline_config == {name: [[name]]}
+        assert config.pipelines[name].job_run_history == (run.run_id,)

@@ -1,0 +1,827 @@
+"""The read-model store contract, run against every backend (``backend``: sqlite, mongodb).
+
+Each test states one promise of :class:`projections.store.ReadModelStore`. The tests at
+the end, named ``test_sqlite_*``, state what only the embedded store promises beyond it.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import attrs
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from eventstore import streams
+from eventstore.config import open_store
+from eventstore.errors import CirecError, StoreError
+from projections.adapters.sqlite import PAGE_SIZE, SQLiteReadModelStore
+from projections.documents import (
+    JobLog,
+    PipelineEntry,
+    RepoConfigDocument,
+    RunDocument,
+    SessionDocument,
+    StageLog,
+)
+from projections.jobs_history import JOBS_HISTORY
+from projections.projection import Projection
+from projections.repo_configs import REPO_CONFIGS
+from projections.sessions import SESSIONS
+from projections.store import (
+    Change,
+    ReadModelStore,
+    StaleWriteError,
+    Versioned,
+    VersionGoneError,
+)
+from tests.strategies import json_objects, names, utc_times
+from tests.workers import new_event
+
+D = TypeVar("D")
+
+fixture_per_test = settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+WHEN = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
+REPO, URL = "cirec", "https://git.example/cirec.git"
+LONG_NAME = "n" * 1000
+TRICKY = ["deploy.prod", "$where", "", "a\x00b", LONG_NAME]
+TRICKY_CONFIG: dict[str, Any] = {
+    "matrix": [[1, 2], [3, [4]]],
+    "$set": {"a.b": 1, "$where": "sleep(1)", "": [None, True, 2.5]},
+    "a.b": {"c.d": ["e.f"]},
+    "a\x00b": "nul",
+    LONG_NAME: {"$inc": {"x": -1}},
+}
+
+
+# -- documents ---------------------------------------------------------------------------
+
+
+def session(user_id: str, branch: str = "main") -> SessionDocument:
+    return SessionDocument(
+        user_id=user_id,
+        repo_name=REPO,
+        repo_url=URL,
+        branch=branch,
+        commit_hash="0123abc",
+        is_remote=True,
+        time=WHEN,
+        opened_at=WHEN,
+    )
+
+
+def job(name: str) -> JobLog:
+    return JobLog(
+        job_name=name,
+        job_status="failed",
+        allows_failure=True,
+        start_time=WHEN,
+        completion_time=None,
+        job_logs=f"output of {name!r}\n",
+        attempt=2,
+        log_chars=120,
+        log_truncated_chars=100,
+        log_chunks=3,
+    )
+
+
+def stage(name: str, job_names: list[str]) -> StageLog:
+    return StageLog(
+        stage_name=name,
+        stage_status="success",
+        start_time=WHEN,
+        completion_time=WHEN,
+        jobs={each: job(each) for each in job_names},
+    )
+
+
+def run(
+    number: int,
+    *,
+    pipeline: str = "build",
+    branch: str = "main",
+    repo: tuple[str, str] = (REPO, URL),
+    status: str = "success",
+    logs: dict[str, StageLog] | None = None,
+    config: dict[str, Any] | None = None,
+) -> RunDocument:
+    return RunDocument(
+        run_id=uuid.uuid4(),
+        repo_name=repo[0],
+        repo_url=repo[1],
+        branch=branch,
+        pipeline_name=pipeline,
+        run_number=number,
+        git_commit_hash="0123abc",
+        pipeline_config_used=config if config is not None else {"stages": ["test"]},
+        status=status,
+        start_time=WHEN,
+        completion_time=WHEN,
+        logs=logs if logs is not None else {},
+        trigger="push",
+        actor="ada",
+        duration_ms=0,
+        cancel_reason=None,
+    )
+
+
+def entry(name: str, config: dict[str, Any]) -> PipelineEntry:
+    return PipelineEntry(
+        pipeline_name=name,
+        pipeline_file_name=f"{name}.yml",
+        pipeline_config=config,
+        job_run_history=(uuid.uuid4(), uuid.uuid4()),
+        active=True,
+        running=False,
+        last_commit_hash="0123abc",
+        validated_at=WHEN,
+        running_runs=(),
+    )
+
+
+def repo_config(branch: str, pipelines: dict[str, PipelineEntry]) -> RepoConfigDocument:
+    return RepoConfigDocument(REPO, URL, branch, pipelines)
+
+
+def run_key(document: RunDocument) -> str:
+    return str(document.run_id)
+
+
+def repo_key(document: RepoConfigDocument) -> str:
+    return streams.repo_stream(document.repo_name, document.repo_url, document.branch)
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+
+def insert(
+    store: ReadModelStore,
+    projection: Projection[D],
+    version: str,
+    documents: Mapping[str, D],
+    position: int = 1,
+) -> None:
+    changes = [Change(key, doc, position, None) for key, doc in documents.items()]
+    store.save(projection, version, changes)
+
+
+def insert_runs(store: ReadModelStore, *runs: RunDocument) -> None:
+    version = store.active_version(JOBS_HISTORY)
+    insert(store, JOBS_HISTORY, version, {run_key(each): each for each in runs})
+
+
+def numbers(runs: list[RunDocument]) -> list[int]:
+    return [each.run_number for each in runs]
+
+
+# -- versions ----------------------------------------------------------------------------
+
+
+def test_a_fresh_store_has_no_versions(read_store: ReadModelStore) -> None:
+    projections: list[Projection[Any]] = [SESSIONS, REPO_CONFIGS, JOBS_HISTORY]
+    for projection in projections:
+        assert read_store.versions(projection) == []
+
+
+def test_the_first_active_version_is_created_on_demand(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    assert read_store.versions(SESSIONS) == [version]
+    assert read_store.checkpoint(SESSIONS, version) == 0
+    assert list(read_store.documents(SESSIONS, version)) == []
+    assert read_store.active_version(SESSIONS) == version
+
+
+def test_a_query_creates_the_first_active_version_too(read_store: ReadModelStore) -> None:
+    assert read_store.get(SESSIONS, "nobody") is None
+    assert read_store.runs(REPO, URL, "build") == []
+    assert read_store.run(REPO, URL, "build", 1) is None
+    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {}
+    assert len(read_store.versions(SESSIONS)) == 1
+    assert len(read_store.versions(JOBS_HISTORY)) == 1
+
+
+def test_every_connection_agrees_on_the_active_version(
+    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+) -> None:
+    other = open_again()
+    first = other.active_version(REPO_CONFIGS)
+    assert read_store.active_version(REPO_CONFIGS) == first
+    assert read_store.versions(REPO_CONFIGS) == [first]
+
+
+def test_a_new_version_is_empty_inactive_and_at_checkpoint_zero(
+    read_store: ReadModelStore,
+) -> None:
+    active = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, active, {"ada": session("ada")})
+    assert read_store.move_checkpoint(SESSIONS, active, 0, 7)
+
+    fresh = read_store.new_version(SESSIONS)
+
+    assert fresh != active
+    assert sorted(read_store.versions(SESSIONS)) == sorted([active, fresh])
+    assert read_store.active_version(SESSIONS) == active
+    assert read_store.checkpoint(SESSIONS, fresh) == 0
+    assert list(read_store.documents(SESSIONS, fresh)) == []
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+def test_a_version_can_be_built_and_activated_before_any_is_active(
+    read_store: ReadModelStore,
+) -> None:
+    fresh = read_store.new_version(SESSIONS)
+    insert(read_store, SESSIONS, fresh, {"ada": session("ada")})
+    read_store.activate(SESSIONS, fresh)
+    assert read_store.active_version(SESSIONS) == fresh
+    assert read_store.versions(SESSIONS) == [fresh]
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+def test_activate_switches_to_the_new_version_and_drops_the_old(
+    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+) -> None:
+    old = read_store.active_version(JOBS_HISTORY)
+    stale, rebuilt = run(1, status="running"), run(2)
+    insert(read_store, JOBS_HISTORY, old, {run_key(stale): stale})
+    fresh = read_store.new_version(JOBS_HISTORY)
+    insert(read_store, JOBS_HISTORY, fresh, {run_key(rebuilt): rebuilt}, position=9)
+    assert read_store.move_checkpoint(JOBS_HISTORY, fresh, 0, 9)
+
+    read_store.activate(JOBS_HISTORY, fresh)
+
+    for reader in (read_store, open_again()):
+        assert reader.active_version(JOBS_HISTORY) == fresh
+        assert reader.versions(JOBS_HISTORY) == [fresh]
+        assert reader.checkpoint(JOBS_HISTORY, fresh) == 9
+        assert reader.get(JOBS_HISTORY, run_key(stale)) is None
+        assert reader.get(JOBS_HISTORY, run_key(rebuilt)) == rebuilt
+        assert reader.runs(REPO, URL, "build") == [rebuilt]
+
+
+def test_activating_the_active_version_changes_nothing(read_store: ReadModelStore) -> None:
+    active = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, active, {"ada": session("ada")})
+    read_store.activate(SESSIONS, active)
+    assert read_store.versions(SESSIONS) == [active]
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+def test_activating_a_version_that_does_not_exist_is_refused(
+    read_store: ReadModelStore,
+) -> None:
+    active = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, active, {"ada": session("ada")})
+    gone = read_store.new_version(SESSIONS)
+    read_store.discard(SESSIONS, gone)
+    with pytest.raises(CirecError):
+        read_store.activate(SESSIONS, gone)
+    assert read_store.active_version(SESSIONS) == active
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+def test_discard_drops_an_inactive_version(read_store: ReadModelStore) -> None:
+    active = read_store.active_version(SESSIONS)
+    abandoned = read_store.new_version(SESSIONS)
+    insert(read_store, SESSIONS, abandoned, {"ada": session("ada")})
+    read_store.discard(SESSIONS, abandoned)
+    assert read_store.versions(SESSIONS) == [active]
+    assert read_store.active_version(SESSIONS) == active
+    assert read_store.get(SESSIONS, "ada") is None
+
+
+def test_discard_refuses_the_active_version(read_store: ReadModelStore) -> None:
+    active = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, active, {"ada": session("ada")})
+    with pytest.raises(CirecError):
+        read_store.discard(SESSIONS, active)
+    assert read_store.versions(SESSIONS) == [active]
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+def test_versions_of_projections_are_independent(read_store: ReadModelStore) -> None:
+    sessions = read_store.active_version(SESSIONS)
+    rebuild = read_store.new_version(REPO_CONFIGS)
+    assert read_store.versions(SESSIONS) == [sessions]
+    assert read_store.versions(REPO_CONFIGS) == [rebuild]
+    assert read_store.versions(JOBS_HISTORY) == []
+
+
+# -- conditional writes ------------------------------------------------------------------
+
+
+def test_a_second_insert_of_a_key_is_stale(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada")}, position=3)
+    with pytest.raises(StaleWriteError) as raised:
+        insert(read_store, SESSIONS, version, {"ada": session("ada", "dev")}, position=4)
+    assert (raised.value.projection, raised.value.key, raised.value.loaded_at) == (
+        "sessions",
+        "ada",
+        None,
+    )
+    assert read_store.load(SESSIONS, version, ["ada"]) == {"ada": Versioned(session("ada"), 3)}
+
+
+def test_an_update_from_a_position_the_document_left_is_stale(
+    read_store: ReadModelStore,
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada")}, position=5)
+    for wrong in (4, 6):
+        with pytest.raises(StaleWriteError) as raised:
+            read_store.save(SESSIONS, version, [Change("ada", session("ada", "dev"), 9, wrong)])
+        assert (raised.value.key, raised.value.loaded_at) == ("ada", wrong)
+    assert read_store.load(SESSIONS, version, ["ada"]) == {"ada": Versioned(session("ada"), 5)}
+
+
+def test_an_update_of_a_document_that_does_not_exist_is_stale(
+    read_store: ReadModelStore,
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    with pytest.raises(StaleWriteError):
+        read_store.save(SESSIONS, version, [Change("ada", session("ada"), 9, 5)])
+    assert read_store.load(SESSIONS, version, ["ada"]) == {}
+
+
+def test_an_update_from_the_loaded_position_is_written(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada")}, position=5)
+    loaded = read_store.load(SESSIONS, version, ["ada"])["ada"]
+    change = Change("ada", session("ada", "dev"), 8, loaded.position)
+    read_store.save(SESSIONS, version, [change])
+    assert read_store.load(SESSIONS, version, ["ada"]) == {
+        "ada": Versioned(session("ada", "dev"), 8)
+    }
+    assert read_store.get(SESSIONS, "ada") == session("ada", "dev")
+
+
+def test_a_save_writes_every_change_and_an_empty_one_nothing(
+    read_store: ReadModelStore,
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    read_store.save(SESSIONS, version, [])
+    insert(read_store, SESSIONS, version, {"ada": session("ada")}, position=1)
+    read_store.save(
+        SESSIONS,
+        version,
+        [
+            Change("ada", session("ada", "dev"), 4, 1),
+            Change("bob", session("bob"), 4, None),
+            Change("bob", session("bob", "dev"), 5, 4),
+        ],
+    )
+    assert read_store.load(SESSIONS, version, ["ada", "bob"]) == {
+        "ada": Versioned(session("ada", "dev"), 4),
+        "bob": Versioned(session("bob", "dev"), 5),
+    }
+
+
+def test_a_worker_that_lost_a_race_cannot_overwrite_the_winner(
+    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    zombie = open_again()
+    insert(read_store, SESSIONS, version, {"ada": session("ada")}, position=2)
+    seen = zombie.load(SESSIONS, version, ["ada"])["ada"]
+    read_store.save(SESSIONS, version, [Change("ada", session("ada", "dev"), 6, seen.position)])
+    with pytest.raises(StaleWriteError):
+        zombie.save(SESSIONS, version, [Change("ada", session("ada", "old"), 4, seen.position)])
+    with pytest.raises(StaleWriteError):
+        zombie.save(SESSIONS, version, [Change("bob", session("bob"), 4, None)] * 2)
+    assert read_store.get(SESSIONS, "ada") == session("ada", "dev")
+
+
+def test_versions_hold_separate_documents(read_store: ReadModelStore) -> None:
+    active = read_store.active_version(SESSIONS)
+    rebuild = read_store.new_version(SESSIONS)
+    insert(read_store, SESSIONS, active, {"ada": session("ada")}, position=1)
+    insert(read_store, SESSIONS, rebuild, {"ada": session("ada", "dev")}, position=2)
+    assert read_store.load(SESSIONS, active, ["ada"]) == {"ada": Versioned(session("ada"), 1)}
+    assert read_store.load(SESSIONS, rebuild, ["ada"]) == {
+        "ada": Versioned(session("ada", "dev"), 2)
+    }
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+# -- checkpoints -------------------------------------------------------------------------
+
+
+def test_the_checkpoint_moves_by_compare_and_set(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    assert read_store.move_checkpoint(SESSIONS, version, 0, 5)
+    assert not read_store.move_checkpoint(SESSIONS, version, 0, 7)
+    assert read_store.checkpoint(SESSIONS, version) == 5
+    assert read_store.move_checkpoint(SESSIONS, version, 5, 12)
+    assert read_store.checkpoint(SESSIONS, version) == 12
+
+
+def test_a_zombie_cannot_move_a_checkpoint_it_did_not_see(
+    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    zombie = open_again()
+    seen = zombie.checkpoint(SESSIONS, version)
+    assert read_store.move_checkpoint(SESSIONS, version, seen, 10)
+    assert not zombie.move_checkpoint(SESSIONS, version, seen, 4)
+    assert zombie.checkpoint(SESSIONS, version) == 10
+
+
+def test_checkpoints_are_per_version_and_projection(read_store: ReadModelStore) -> None:
+    active = read_store.active_version(SESSIONS)
+    rebuild = read_store.new_version(SESSIONS)
+    other = read_store.active_version(REPO_CONFIGS)
+    assert read_store.move_checkpoint(SESSIONS, rebuild, 0, 30)
+    assert read_store.checkpoint(SESSIONS, active) == 0
+    assert read_store.checkpoint(SESSIONS, rebuild) == 30
+    assert read_store.checkpoint(REPO_CONFIGS, other) == 0
+
+
+# -- loading and listing -----------------------------------------------------------------
+
+
+def test_load_returns_the_present_keys_only(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada"), "bob": session("bob")})
+    assert read_store.load(SESSIONS, version, []) == {}
+    assert read_store.load(SESSIONS, version, ["eve"]) == {}
+    assert read_store.load(SESSIONS, version, ["bob", "eve", "bob"]) == {
+        "bob": Versioned(session("bob"), 1)
+    }
+
+
+def test_load_and_documents_take_more_than_a_page(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    wanted = {f"user-{index:05}": session(f"user-{index:05}") for index in range(PAGE_SIZE * 2 + 7)}
+    insert(read_store, SESSIONS, version, wanted)
+    loaded = read_store.load(SESSIONS, version, [*wanted, "absent"])
+    assert loaded == {key: Versioned(doc, 1) for key, doc in wanted.items()}
+    listed = list(read_store.documents(SESSIONS, version))
+    assert listed == [(key, Versioned(wanted[key], 1)) for key in sorted(wanted)]
+
+
+def test_documents_come_in_key_order(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    keys = [*TRICKY, "Zed", "zed", "é", "日本", "a", "a\x00", "a\x00a", "\U0001f600"]
+    insert(read_store, SESSIONS, version, {key: session(key) for key in reversed(keys)})
+    assert [key for key, _ in read_store.documents(SESSIONS, version)] == sorted(keys)
+
+
+# -- queries -----------------------------------------------------------------------------
+
+
+def test_runs_come_newest_first_one_page_at_a_time(read_store: ReadModelStore) -> None:
+    mine = [run(number, branch="main" if number % 2 else "dev") for number in range(1, 26)]
+    others = [
+        run(1, pipeline="lint"),
+        run(30, repo=("other", URL)),
+        run(31, repo=(REPO, "https://mirror.example/cirec.git")),
+    ]
+    insert_runs(read_store, *reversed(mine), *others)
+    assert numbers(read_store.runs(REPO, URL, "build")) == list(range(25, 5, -1))
+    assert numbers(read_store.runs(REPO, URL, "build", skip=20)) == [5, 4, 3, 2, 1]
+    assert numbers(read_store.runs(REPO, URL, "build", skip=2, limit=3)) == [23, 22, 21]
+    assert read_store.runs(REPO, URL, "build", skip=25) == []
+    assert read_store.runs(REPO, URL, "build", limit=1) == [mine[-1]]
+    assert read_store.runs(REPO, URL, "deploy") == []
+
+
+def test_a_run_is_found_by_its_number(read_store: ReadModelStore) -> None:
+    wanted = run(2)
+    insert_runs(read_store, run(1), wanted, run(3), run(2, pipeline="lint"))
+    assert read_store.run(REPO, URL, "build", 2) == wanted
+    assert read_store.run(REPO, URL, "build", 4) is None
+    assert read_store.run("other", URL, "build", 2) is None
+
+
+def test_the_latest_run_of_each_branch(read_store: ReadModelStore) -> None:
+    runs = [
+        run(1, branch="main"),
+        run(2, branch="dev"),
+        run(3, branch="main"),
+        run(4, branch=""),
+        run(5, branch="dev"),
+        run(6, branch="main", pipeline="lint"),
+        run(7, branch="feature", repo=("other", URL)),
+    ]
+    insert_runs(read_store, *runs)
+    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {
+        "main": runs[2],
+        "dev": runs[4],
+        "": runs[3],
+    }
+    assert read_store.latest_runs_by_branch(REPO, URL, "deploy") == {}
+
+
+def test_queries_follow_every_update(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(JOBS_HISTORY)
+    started = run(1, status="running")
+    key = run_key(started)
+    insert(read_store, JOBS_HISTORY, version, {key: started}, position=1)
+    moved = attrs.evolve(started, pipeline_name="deploy", branch="dev", run_number=3)
+    read_store.save(JOBS_HISTORY, version, [Change(key, moved, 2, 1)])
+    assert read_store.runs(REPO, URL, "build") == []
+    assert read_store.run(REPO, URL, "deploy", 3) == moved
+    assert read_store.latest_runs_by_branch(REPO, URL, "deploy") == {"dev": moved}
+
+
+def test_queries_read_only_the_active_version(read_store: ReadModelStore) -> None:
+    read_store.active_version(JOBS_HISTORY)
+    building = run(1)
+    rebuild = read_store.new_version(JOBS_HISTORY)
+    insert(read_store, JOBS_HISTORY, rebuild, {run_key(building): building})
+    assert read_store.get(JOBS_HISTORY, run_key(building)) is None
+    assert read_store.runs(REPO, URL, "build") == []
+    assert read_store.run(REPO, URL, "build", 1) is None
+    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {}
+    read_store.activate(JOBS_HISTORY, rebuild)
+    assert read_store.runs(REPO, URL, "build") == [building]
+
+
+def test_queries_match_user_names_exactly(read_store: ReadModelStore) -> None:
+    runs = [
+        run(index + 1, pipeline=name, branch=name, repo=(name, name))
+        for index, name in enumerate(TRICKY)
+    ]
+    decoys = [run(90, pipeline=".*", repo=(".*", ".*")), run(91, pipeline="$ne", branch="a")]
+    insert_runs(read_store, *runs, *decoys)
+    for index, name in enumerate(TRICKY):
+        assert read_store.runs(name, name, name) == [runs[index]]
+        assert read_store.run(name, name, name, index + 1) == runs[index]
+        assert read_store.latest_runs_by_branch(name, name, name) == {name: runs[index]}
+    assert read_store.runs(".*", ".*", "build") == []
+
+
+# -- documents round-trip exactly --------------------------------------------------------
+
+
+def test_tricky_names_round_trip(read_store: ReadModelStore) -> None:
+    logs = {name: stage(name, TRICKY) for name in TRICKY}
+    a_run = run(1, pipeline="deploy.prod", branch="a\x00b", logs=logs, config=TRICKY_CONFIG)
+    pipelines = {name: entry(name, TRICKY_CONFIG) for name in TRICKY}
+    config = repo_config("$where", pipelines)
+    people = {name: session(name, branch=name) for name in TRICKY}
+
+    _assert_round_trip(read_store, JOBS_HISTORY, {run_key(a_run): a_run})
+    _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(config): config})
+    _assert_round_trip(read_store, SESSIONS, people)
+    assert read_store.runs(REPO, URL, "deploy.prod") == [a_run]
+    assert read_store.latest_runs_by_branch(REPO, URL, "deploy.prod") == {"a\x00b": a_run}
+
+
+def _assert_round_trip(
+    store: ReadModelStore, projection: Projection[D], documents: Mapping[str, D]
+) -> None:
+    """Save ``documents`` in the active version; every read gives them back as they were."""
+    version = store.active_version(projection)
+    insert(store, projection, version, documents, position=7)
+    expected = {key: Versioned(doc, 7) for key, doc in documents.items()}
+    assert store.load(projection, version, list(documents)) == expected
+    listed = dict(store.documents(projection, version))
+    assert {key: listed[key] for key in documents} == expected
+    for key, doc in documents.items():
+        assert store.get(projection, key) == doc
+
+
+statuses = st.sampled_from(["running", "success", "failed", "canceled"])
+counts = st.integers(min_value=0, max_value=2**31)
+job_logs = st.builds(
+    JobLog,
+    job_name=names,
+    job_status=statuses,
+    allows_failure=st.booleans(),
+    start_time=utc_times,
+    completion_time=st.none() | utc_times,
+    job_logs=st.text(max_size=60),
+    attempt=st.integers(min_value=1, max_value=5),
+    log_chars=counts,
+    log_truncated_chars=counts,
+    log_chunks=counts,
+)
+stage_logs = st.builds(
+    StageLog,
+    stage_name=names,
+    stage_status=statuses,
+    start_time=utc_times,
+    completion_time=st.none() | utc_times,
+    jobs=st.lists(job_logs, max_size=3).map(lambda jobs: {each.job_name: each for each in jobs}),
+)
+generated_runs = st.builds(
+    RunDocument,
+    run_id=st.uuids(),
+    repo_name=names,
+    repo_url=names,
+    branch=names,
+    pipeline_name=names,
+    run_number=st.integers(min_value=1, max_value=2**31),
+    git_commit_hash=st.text(alphabet="0123456789abcdef", min_size=7, max_size=40),
+    pipeline_config_used=json_objects,
+    status=statuses,
+    start_time=utc_times,
+    completion_time=st.none() | utc_times,
+    logs=st.lists(stage_logs, max_size=3).map(
+        lambda logs: {each.stage_name: each for each in logs}
+    ),
+    trigger=st.sampled_from(["push", "manual", "schedule"]),
+    actor=names,
+    duration_ms=st.none() | counts,
+    cancel_reason=st.none() | st.text(max_size=30),
+)
+pipeline_entries = st.builds(
+    PipelineEntry,
+    pipeline_name=names,
+    pipeline_file_name=names,
+    pipeline_config=json_objects,
+    job_run_history=st.lists(st.uuids(), max_size=3).map(tuple),
+    active=st.booleans(),
+    running=st.booleans(),
+    last_commit_hash=st.text(alphabet="0123456789abcdef", min_size=7, max_size=40),
+    validated_at=utc_times,
+    running_runs=st.lists(st.uuids(), max_size=2).map(tuple),
+)
+generated_configs = st.builds(
+    RepoConfigDocument,
+    repo_name=names,
+    repo_url=names,
+    branch=names,
+    pipelines=st.lists(pipeline_entries, max_size=4).map(
+        lambda entries: {each.pipeline_name: each for each in entries}
+    ),
+)
+
+
+def _unique_url(url: str) -> str:
+    """Give an example a repository of its own: the store outlives hypothesis' examples."""
+    return f"{url}#{uuid.uuid4()}"
+
+
+@fixture_per_test
+@given(document=generated_runs)
+def test_generated_runs_round_trip(read_store: ReadModelStore, document: RunDocument) -> None:
+    document = attrs.evolve(document, run_id=uuid.uuid4(), repo_url=_unique_url(document.repo_url))
+    _assert_round_trip(read_store, JOBS_HISTORY, {run_key(document): document})
+    where = (document.repo_name, document.repo_url, document.pipeline_name)
+    assert read_store.runs(*where) == [document]
+    assert read_store.run(*where, document.run_number) == document
+    assert read_store.latest_runs_by_branch(*where) == {document.branch: document}
+
+
+@fixture_per_test
+@given(document=generated_configs)
+def test_generated_repo_configs_round_trip(
+    read_store: ReadModelStore, document: RepoConfigDocument
+) -> None:
+    document = attrs.evolve(document, repo_url=_unique_url(document.repo_url))
+    _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(document): document})
+
+
+# -- beside the event log ----------------------------------------------------------------
+
+
+def test_the_read_models_live_beside_the_event_log(
+    store_url: str, read_store: ReadModelStore
+) -> None:
+    with open_store(store_url) as events:
+        events.append("s", [new_event(i=1)])
+        version = read_store.active_version(SESSIONS)
+        insert(read_store, SESSIONS, version, {"ada": session("ada")})
+        rebuild = read_store.new_version(SESSIONS)
+        read_store.activate(SESSIONS, rebuild)
+        events.append("s", [new_event(i=2)])
+        assert [event.data for event in events.read_all()] == [{"i": 1}, {"i": 2}]
+        assert events.head() == 2
+
+
+# -- what only the embedded store promises -----------------------------------------------
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None)
+
+
+def test_sqlite_save_is_all_or_nothing(sqlite_store: SQLiteReadModelStore) -> None:
+    version = sqlite_store.active_version(SESSIONS)
+    insert(sqlite_store, SESSIONS, version, {"ada": session("ada")}, position=3)
+    changes = [Change("bob", session("bob"), 5, None), Change("ada", session("ada", "dev"), 5, 2)]
+    with pytest.raises(StaleWriteError):
+        sqlite_store.save(SESSIONS, version, changes)
+    assert sqlite_store.load(SESSIONS, version, ["ada", "bob"]) == {
+        "ada": Versioned(session("ada"), 3)
+    }
+
+
+def test_sqlite_a_view_named_like_the_projection_reads_the_active_version(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    old = sqlite_store.active_version(SESSIONS)
+    insert(sqlite_store, SESSIONS, old, {"ada": session("ada")})
+    fresh = sqlite_store.new_version(SESSIONS)
+    insert(sqlite_store, SESSIONS, fresh, {"bob": session("bob")}, position=4)
+    with _raw(sqlite_file) as raw:
+        assert raw.execute("SELECT key, position FROM sessions").fetchall() == [("ada", 1)]
+        sqlite_store.activate(SESSIONS, fresh)
+        assert raw.execute("SELECT key, position FROM sessions").fetchall() == [("bob", 4)]
+        tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master")}
+    assert f"sessions__{fresh}" in tables
+    assert f"sessions__{old}" not in tables
+
+
+def test_sqlite_the_run_columns_follow_every_write(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    version = sqlite_store.active_version(JOBS_HISTORY)
+    started = run(1, pipeline="a.b", branch="a\x00b")
+    insert(sqlite_store, JOBS_HISTORY, version, {run_key(started): started})
+    moved = attrs.evolve(started, pipeline_name="$where", branch="", run_number=2)
+    sqlite_store.save(JOBS_HISTORY, version, [Change(run_key(started), moved, 2, 1)])
+    query = "SELECT repo_name, repo_url, pipeline_name, branch, run_number FROM jobs_history"
+    with _raw(sqlite_file) as raw:
+        assert raw.execute(query).fetchall() == [(REPO, URL, "$where", "", 2)]
+
+
+def test_sqlite_run_queries_use_an_index(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    sqlite_store.active_version(JOBS_HISTORY)
+    where = "WHERE repo_name = 'r' AND repo_url = 'u' AND pipeline_name = 'p'"
+    queries = [
+        f"SELECT body FROM jobs_history {where} ORDER BY run_number DESC LIMIT 5",  # noqa: S608 -- constants
+        f"SELECT branch, body, MAX(run_number) FROM jobs_history {where} GROUP BY branch",  # noqa: S608 -- constants
+    ]
+    with _raw(sqlite_file) as raw:
+        for query in queries:
+            plan = " ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "USING INDEX" in plan
+            assert "TEMP B-TREE" not in plan
+
+
+def test_sqlite_version_names_are_never_reused(sqlite_store: SQLiteReadModelStore) -> None:
+    handed_out = {sqlite_store.active_version(SESSIONS)}
+    for _ in range(3):
+        abandoned = sqlite_store.new_version(SESSIONS)
+        assert abandoned not in handed_out
+        handed_out.add(abandoned)
+        sqlite_store.discard(SESSIONS, abandoned)
+    rebuilt = sqlite_store.new_version(SESSIONS)
+    sqlite_store.activate(SESSIONS, rebuilt)
+    assert sqlite_store.new_version(SESSIONS) not in handed_out | {rebuilt}
+
+
+def test_a_version_that_is_gone_is_reported_as_gone(read_store: ReadModelStore) -> None:
+    gone = read_store.new_version(SESSIONS)
+    read_store.discard(SESSIONS, gone)
+    with pytest.raises(VersionGoneError):
+        read_store.load(SESSIONS, gone, ["ada"])
+    with pytest.raises(VersionGoneError):
+        read_store.save(SESSIONS, gone, [Change("ada", session("ada"), 1, None)])
+    with pytest.raises(VersionGoneError):
+        read_store.checkpoint(SESSIONS, gone)
+    with pytest.raises(VersionGoneError):
+        read_store.activate(SESSIONS, gone)
+    assert not read_store.move_checkpoint(SESSIONS, gone, 0, 1)
+    read_store.discard(SESSIONS, gone)  # again: nothing to do
+
+
+def test_sqlite_refuses_a_version_name_that_is_not_one(sqlite_store: SQLiteReadModelStore) -> None:
+    with pytest.raises(StoreError):
+        list(sqlite_store.documents(SESSIONS, 'v1"; DROP TABLE events; --'))
+
+
+def test_sqlite_a_reader_of_the_file_never_sees_a_half_built_projection(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    people = {f"user-{index}": session(f"user-{index}") for index in range(200)}
+    insert(sqlite_store, SESSIONS, sqlite_store.active_version(SESSIONS), people)
+    done = threading.Event()
+
+    def rebuild_again_and_again() -> None:
+        try:
+            with SQLiteReadModelStore(sqlite_file) as builder:
+                for _ in range(15):
+                    fresh = builder.new_version(SESSIONS)
+                    for key, doc in people.items():  # one commit each: a slow, visible build
+                        insert(builder, SESSIONS, fresh, {key: doc})
+                    builder.activate(SESSIONS, fresh)
+        finally:
+            done.set()
+
+    builder = threading.Thread(target=rebuild_again_and_again)
+    builder.start()
+    seen: list[int] = []
+    try:
+        with _raw(sqlite_file) as raw:
+            while not done.is_set():
+                seen.append(raw.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+    finally:
+        done.set()
+        builder.join()
+    assert len(sqlite_store.versions(SESSIONS)) == 1
+    assert seen
+    assert set(seen) == {len(people)}
