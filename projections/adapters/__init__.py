@@ -1,0 +1,1 @@
+"""The read-model store adapters: MongoDB (pymongo) and the embedded SQLite file."""

@@ -1,0 +1,721 @@
+"""The MongoDB read-model store, without multi-document transactions (runs on FerretDB v1).
+
+Layout, in the database of the event log:
+
+* one collection per version of a projection, ``{projection}__v{n}`` (n = 1, 2, … and
+  never reused), one document per key: ``{_id: key, _position: int, ...fields}``, the
+  fields encoded by :mod:`projections.adapters.bson_documents` (users' names escaped,
+  nested arrays wrapped), so any name a user picks is stored and read back exactly;
+* ``read_model_versions``: one document per version, ``{_id: "<projection>/<version>",
+  projection, version, checkpoint, active}`` (kept with ``dropped: true`` once the
+  version is gone, so its number is never handed out again), and one *pointer* per
+  projection, ``{_id: "<projection>", active: "<version>", retired: [...]}``: ``active``
+  names the live version, ``retired`` the versions replaced or discarded, which may never
+  become active again.
+
+The pointer is the truth about which version is live. The first activation inserts it
+(so of racing first callers exactly one wins, on any server); each later one is one
+single-document compare-and-set that also retires the version it replaces. Then the
+``active`` flags of the version documents follow, and the replaced collection is
+dropped. Discarding retires a version by a compare-and-set on the same pointer, only if
+it is not the live one, so a discard and an activation of one version never both win.
+Queries read the pointer, then the collection it names; a query that raced a switch (its
+collection was dropped meanwhile, so it found nothing or its cursor died) reads the
+pointer again and runs on the version it names now.
+
+**Reading the collections directly** (a shell, a BI tool): every collection carries its
+version suffix; the pointer document (``_id`` = the projection's name) in
+``read_model_versions`` names the live one, and changes at a rebuild. There is no
+collection named plainly ``sessions``, ``repo_configs`` or ``jobs_history``: FerretDB v1
+has neither views nor ``renameCollection`` with ``dropTarget``, so no plain name could
+follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``,
+``%24where``), as :mod:`projections.adapters.bson_documents` says.
+
+**FerretDB v1**, as measured on v1.24.2 with its SQLite backend:
+
+* only ``_id`` equality is pushed down (a ``$in`` on ``_id`` scans and decodes the whole
+  collection), so :meth:`MongoReadModelStore.load` looks keys up one by one there; the
+  run queries scan there and use indexes on MongoDB;
+* a reply is not cut at 16 MiB, and one over 48 MB fails, so pages are two documents;
+* a conditional update, replace or ``findAndModify`` is **not** a compare-and-set: the
+  filter is evaluated, then the write applied, as separate steps, so of racing writers
+  from one state several may succeed (up to 8 of 8 in our runs). Inserts and deletes by
+  ``_id`` are atomic. So on FerretDB the guards of :meth:`MongoReadModelStore.save`,
+  :meth:`MongoReadModelStore.move_checkpoint` and later activations stop a writer that
+  comes late, but not one racing at the same instant; on MongoDB, where a
+  single-document write is atomic, they hold in every case.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any, Final, TypeVar
+from urllib.parse import urlsplit
+
+import bson
+import cattrs
+import pymongo
+from attrs import frozen
+from bson.errors import BSONError
+from bson.raw_bson import RawBSONDocument
+from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne
+from pymongo.collection import Collection
+from pymongo.errors import (
+    BulkWriteError,
+    CollectionInvalid,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+)
+from pymongo.read_concern import ReadConcern
+from pymongo.write_concern import WriteConcern
+
+from eventstore.adapters.mongo import DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT_MS
+from eventstore.config import redact_url, url_password
+from eventstore.errors import StoreError, StoreUnavailableError
+from projections.adapters.bson_documents import from_bson, to_bson
+from projections.documents import RunDocument
+from projections.jobs_history import JOBS_HISTORY
+from projections.projection import Projection
+from projections.store import (
+    Change,
+    ReadModelStore,
+    StaleWriteError,
+    Versioned,
+    VersionGoneError,
+)
+
+D = TypeVar("D")
+T = TypeVar("T")
+Raw = dict[str, Any]
+
+BACKEND: Final = "mongodb"
+VERSIONS: Final = "read_model_versions"
+POSITION: Final = "_position"
+PAGE_SIZE: Final = 500
+"""Documents per reply when a query returns many (MongoDB also ends a reply at 16 MiB)."""
+IN_CHUNK: Final = 1000
+"""Keys per ``$in`` query."""
+READ_ATTEMPTS: Final = 3
+"""How many versions a query tries while switches keep moving the pointer under it."""
+RETRIES: Final = 100
+"""How many numbers a new version tries, or switches an activation, before giving up."""
+DUPLICATE_KEY: Final = 11000
+NAMESPACE_EXISTS: Final = 48
+MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
+
+_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
+_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
+_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS})
+_INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
+    JOBS_HISTORY.name: (
+        ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
+        ("by_branch", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1), ("branch", 1)]),
+    )
+}
+"""Indexes per projection (each ending in ``run_number`` descending), for the run queries."""
+
+
+@frozen
+class ServerTraits:
+    """How to query a server well: what differs between MongoDB and FerretDB v1."""
+
+    id_lookups: bool
+    """Find keys by one ``_id`` lookup each, not ``$in``: FerretDB v1 pushes only ``_id``
+    equality down to its backend, and scans the whole collection for anything else."""
+    page_size: int
+    """Documents per reply. FerretDB v1 does not end a reply at 16 MiB as MongoDB does,
+    and fails past its 48 MB message limit: there two documents of 16 MiB always fit."""
+
+    @classmethod
+    def of(cls, build_info: Mapping[str, Any]) -> ServerTraits:
+        """Return the traits of the server whose ``buildInfo`` reply this is."""
+        if "ferretdbVersion" in build_info:
+            return cls(id_lookups=True, page_size=2)
+        return cls(id_lookups=False, page_size=PAGE_SIZE)
+
+
+def _checked_name(projection: Projection[Any]) -> str:
+    name = projection.name
+    if not _NAME.match(name) or name in _RESERVED or "__" in name:
+        raise StoreError(BACKEND, "naming collections", f"unusable projection name {name!r}")
+    return name
+
+
+def _number(projection: Projection[Any], version: str) -> int:
+    match = _VERSION.match(version) if isinstance(version, str) else None
+    if match is None:
+        raise StoreError(BACKEND, "naming collections", f"{projection.name} has no {version!r}")
+    return int(match.group(1))
+
+
+def _text(value: object, field: str) -> str:
+    """Return ``value``, refused unless it is a string (so it can never be an operator)."""
+    if not isinstance(value, str):
+        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
+    return value
+
+
+class MongoReadModelStore(ReadModelStore):
+    """The :class:`ReadModelStore` on MongoDB (or FerretDB v1): see the module docs.
+
+    ``traits`` say how to query the server; by default they are read from its
+    ``buildInfo`` (see :class:`ServerTraits`).
+    """
+
+    backend = BACKEND
+
+    def __init__(
+        self,
+        client: pymongo.MongoClient[Raw],
+        database: str,
+        url: str,
+        *,
+        traits: ServerTraits | None = None,
+    ) -> None:
+        self._client = client
+        self._location = redact_url(url)
+        self._secret = url_password(url)
+        self._db = client[database]
+        self._concerns: dict[str, Any] = {
+            "write_concern": WriteConcern(w="majority", j=True),
+            "read_concern": ReadConcern("majority"),
+        }
+        self._versions = self._db.get_collection(VERSIONS, **self._concerns)
+        if traits is None:
+            with self._translated("reading the server's build", connecting=True):
+                traits = ServerTraits.of(client.admin.command("buildInfo"))
+        self._traits = traits
+
+    @classmethod
+    def from_url(cls, url: str, *, traits: ServerTraits | None = None) -> MongoReadModelStore:
+        """Connect to ``url`` exactly as :meth:`MongoEventStore.from_url` does (same database).
+
+        The URL's path names the database (``cirec`` if it names none); options in its
+        query string are honoured; server selection gives up after 10 s by default.
+        """
+        defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
+        query = urlsplit(url).query.lower()
+        defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
+        try:
+            client: pymongo.MongoClient[Raw] = pymongo.MongoClient(
+                url, tz_aware=True, tzinfo=UTC, appname="cirec-read-models", **defaults
+            )
+        except PyMongoError as exc:
+            detail = _scrub(f"{type(exc).__name__}: {exc}", url_password(url))
+            raise StoreUnavailableError(BACKEND, redact_url(url), detail) from None
+        try:
+            database = client.get_default_database(DEFAULT_DATABASE).name
+            return cls(client, database, url, traits=traits)
+        except BaseException:
+            client.close()
+            raise
+
+    @contextmanager
+    def _translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except (PyMongoError, BSONError) as exc:
+            detail = _scrub(f"{type(exc).__name__}: {exc}", self._secret)
+            if connecting or isinstance(exc, ConnectionFailure):
+                raise StoreUnavailableError(BACKEND, self._location, detail) from None
+            raise StoreError(BACKEND, operation, detail) from None
+
+    def _documents(self, projection: Projection[Any], version: str) -> Collection[Raw]:
+        _number(projection, version)
+        name = f"{_checked_name(projection)}__{version}"
+        return self._db.get_collection(name, **self._concerns)
+
+    @staticmethod
+    def _version_id(projection: Projection[Any], version: str) -> str:
+        return f"{_checked_name(projection)}/{version}"
+
+    # -- versions -----------------------------------------------------------------------
+
+    def active_version(self, projection: Projection[D]) -> str:
+        """Return the live version; the first call on a projection creates and activates v1.
+
+        Two first calls racing both return the same version (the loser drops its own).
+        """
+        with self._translated("active_version"):
+            return self._live(projection)
+
+    def new_version(self, projection: Projection[D]) -> str:
+        """Create an empty, inactive version (checkpoint 0) and return its name.
+
+        Also drops collections of this projection that no version owns any more (a
+        worker that outlived the discard of its version can recreate one by writing).
+        """
+        with self._translated("new_version"):
+            self._sweep(projection)
+            return self._create(projection)
+
+    def activate(self, projection: Projection[D], version: str) -> None:
+        """Switch the pointer to ``version`` in one compare-and-set, then drop the old one.
+
+        Activating the live version changes nothing. Raises :class:`VersionGoneError` for
+        a version that does not exist or was retired (discarded, or replaced by another).
+        """
+        with self._translated("activate"):
+            self._require(projection, version)
+            self._prepare(projection, version)
+            old = self._switch_to(projection, version)
+            self._flag(projection, version)
+            if old is not None:
+                self._drop(projection, old)
+
+    def discard(self, projection: Projection[D], version: str) -> None:
+        """Retire and drop an inactive ``version``; one that does not exist is left alone.
+
+        Raises :class:`~eventstore.errors.StoreError` for the live version, which is kept.
+        """
+        documents = self._documents(projection, version)
+        with self._translated("discard"):
+            if not self._exists(projection, version):
+                documents.drop()  # whatever a worker that outlived it wrote
+                return
+            if not self._retire(projection, version):
+                raise StoreError(
+                    BACKEND,
+                    "discard",
+                    f"{version} is the active version of {projection.name}; activate another first",
+                )
+            self._drop(projection, version)
+
+    def versions(self, projection: Projection[D]) -> list[str]:
+        """Return every version of ``projection`` that exists, oldest first."""
+        condition = {"projection": _checked_name(projection), "dropped": {"$ne": True}}
+        with self._translated("versions"):
+            names = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
+        return sorted(names, key=lambda version: _number(projection, version))
+
+    def _live(self, projection: Projection[Any]) -> str:
+        """Return the version the pointer names, creating and activating v1 if none."""
+        pointer = self._versions.find_one({"_id": _checked_name(projection)})
+        if pointer is not None and "active" in pointer:
+            return str(pointer["active"])
+        version = self._create(projection)
+        if self._switch(projection, version, None):
+            self._flag(projection, version)
+            return version
+        self._drop(projection, version)  # another first call won; nobody knows ours
+        return self._live(projection)
+
+    def _create(self, projection: Projection[Any]) -> str:
+        """Create an empty, inactive version: number it, register it, make its collection.
+
+        The number is taken by inserting the version's document (unique ``_id``), one
+        above every number ever handed out; version documents are kept, marked dropped,
+        after their version goes, so no number is ever handed out twice.
+        """
+        name = _checked_name(projection)
+        taken = self._versions.find({"projection": name}, {"version": 1})
+        number = max((_number(projection, doc["version"]) for doc in taken), default=0)
+        for _ in range(RETRIES):
+            number += 1
+            version = f"v{number}"
+            try:
+                self._versions.insert_one(
+                    {
+                        "_id": self._version_id(projection, version),
+                        "projection": name,
+                        "version": version,
+                        "checkpoint": 0,
+                        "active": False,
+                    }
+                )
+            except DuplicateKeyError:
+                continue  # a concurrent call took this number
+            self._prepare(projection, version)
+            return version
+        raise StoreError(BACKEND, "new_version", f"no free version number for {name}")
+
+    def _prepare(self, projection: Projection[Any], version: str) -> None:
+        """Create the version's collection and its indexes, if missing (idempotent)."""
+        documents = self._documents(projection, version)
+        try:
+            self._db.create_collection(documents.name, check_exists=False)
+        except (CollectionInvalid, OperationFailure) as exc:
+            if getattr(exc, "code", NAMESPACE_EXISTS) != NAMESPACE_EXISTS:
+                raise
+        for index, fields in _INDEXES.get(projection.name, ()):
+            documents.create_index([*fields, ("run_number", DESCENDING)], name=index)
+
+    def _switch_to(self, projection: Projection[Any], version: str) -> str | None:
+        """Point the pointer at ``version``; return the version it replaced, if any."""
+        for _ in range(RETRIES):
+            pointer = self._versions.find_one({"_id": _checked_name(projection)}) or {}
+            old: str | None = pointer.get("active")
+            if old == version:
+                return None
+            if version in pointer.get("retired", ()):
+                raise VersionGoneError(projection.name, version)
+            if self._switch(projection, version, old):
+                return old
+        raise StoreError(BACKEND, "activate", f"the active {projection.name} kept changing")
+
+    def _switch(self, projection: Projection[Any], version: str, old: str | None) -> bool:
+        """Compare-and-set the pointer from ``old`` to ``version``, retiring ``old``.
+
+        The first activation inserts the pointer, so exactly one first caller wins on
+        any server (see the module docs on FerretDB).
+        """
+        name = _checked_name(projection)
+        if old is None:
+            try:
+                self._versions.insert_one({"_id": name, "active": version, "retired": []})
+                return True
+            except DuplicateKeyError:
+                pass  # it exists: with another active version, or with none (see _retire)
+        condition: Raw = {
+            "_id": name,
+            "active": {"$exists": False} if old is None else old,
+            "retired": {"$ne": version},
+        }
+        update: Raw = {"$set": {"active": version}}
+        if old is not None:
+            update["$addToSet"] = {"retired": old}
+        return self._versions.update_one(condition, update).matched_count == 1
+
+    def _retire(self, projection: Projection[Any], version: str) -> bool:
+        """Mark ``version`` never to become active; False if it is the active one."""
+        name = _checked_name(projection)
+        condition = {"_id": name, "active": {"$ne": version}}
+        retire = {"$addToSet": {"retired": version}}
+        if self._versions.update_one(condition, retire).matched_count == 1:
+            return True
+        try:  # no pointer yet: nothing was ever activated
+            self._versions.insert_one({"_id": name, "retired": [version]})
+            return True
+        except DuplicateKeyError:
+            return self._versions.update_one(condition, retire).matched_count == 1
+
+    def _flag(self, projection: Projection[Any], version: str) -> None:
+        """Set the ``active`` flag of a version the pointer now names."""
+        found = {"_id": self._version_id(projection, version)}
+        self._versions.update_one(found, {"$set": {"active": True}})
+
+    def _exists(self, projection: Projection[Any], version: str) -> bool:
+        found = self._versions.find_one({"_id": self._version_id(projection, version)})
+        return found is not None and not found.get("dropped", False)
+
+    def _require(self, projection: Projection[Any], version: str) -> None:
+        """Raise :class:`VersionGoneError` unless ``version`` exists."""
+        if not self._exists(projection, version):
+            raise VersionGoneError(projection.name, version)
+
+    def _drop(self, projection: Projection[Any], version: str) -> None:
+        """Mark ``version`` dropped, then drop its collection (a crash between: see sweep)."""
+        dropped = {"$set": {"dropped": True, "active": False}}
+        self._versions.update_one({"_id": self._version_id(projection, version)}, dropped)
+        self._documents(projection, version).drop()
+
+    def _sweep(self, projection: Projection[Any]) -> None:
+        """Drop this projection's collections that no version document owns."""
+        name = _checked_name(projection)
+        # List before reading the owners: a version's document exists before its collection.
+        existing = self._db.list_collection_names(filter={"name": {"$regex": f"^{name}__v"}})
+        owned = {f"{name}__{version}" for version in self.versions(projection)}
+        for collection in existing:
+            if collection not in owned and _VERSION.match(collection[len(name) + 2 :]):
+                self._db.drop_collection(collection)
+
+    # -- documents and checkpoints ------------------------------------------------------
+
+    def load(
+        self, projection: Projection[D], version: str, keys: Iterable[str]
+    ) -> dict[str, Versioned[D]]:
+        """Return the stored documents among ``keys``.
+
+        One round trip per 1,000 keys (``$in``), or one ``_id`` lookup per key where
+        the server's traits say so (FerretDB, see :class:`ServerTraits`).
+        """
+        documents = self._documents(projection, version)
+        wanted = [_text(key, "key") for key in dict.fromkeys(keys)]
+        with self._translated("load"):
+            found = list(self._by_ids(documents, wanted))
+            # Checked after the read: a version's document goes before its collection does.
+            self._require(projection, version)
+        return {raw["_id"]: self._versioned(projection, raw) for raw in found}
+
+    def _by_ids(
+        self, documents: Collection[Raw], ids: Sequence[str], fields: Raw | None = None
+    ) -> Iterator[Raw]:
+        if self._traits.id_lookups:
+            for key in ids:
+                raw = documents.find_one({"_id": key}, fields)
+                if raw is not None:
+                    yield raw
+            return
+        for start in range(0, len(ids), IN_CHUNK):
+            yield from documents.find({"_id": {"$in": list(ids[start : start + IN_CHUNK])}}, fields)
+
+    def save(self, projection: Projection[D], version: str, changes: Sequence[Change[D]]) -> None:
+        """Write ``changes`` in one unordered bulk write, each only if still as loaded.
+
+        A new document is inserted (refused if the key exists); any other replaces the
+        stored one only if it is still at ``_position`` ``loaded_at``.
+
+        Raises :class:`StaleWriteError` for the first change whose condition failed; the
+        others are written. If a replace failed, the stored positions are read once to
+        tell which (a bulk reply counts matched replaces only in total). Raises
+        :class:`VersionGoneError` if ``version`` does not exist after the write (MongoDB
+        creates a dropped collection again on a write to it: it is dropped again).
+        """
+        if not changes:
+            return
+        documents = self._documents(projection, version)
+        replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
+        with self._translated("save"):
+            operations: list[InsertOne[Any] | ReplaceOne[Any]] = [
+                InsertOne(_encoded(projection, change))
+                if change.loaded_at is None
+                else ReplaceOne(
+                    {"_id": change.key, POSITION: change.loaded_at}, _encoded(projection, change)
+                )
+                for change in changes
+            ]
+            refused, matched = _bulk_write(documents, operations)
+            if not self._exists(projection, version):
+                documents.drop()  # the writes recreated a dropped collection: drop it again
+                raise VersionGoneError(projection.name, version)
+            if matched < len(replaces):
+                refused |= self._stale_replaces(documents, changes, replaces)
+        if refused:
+            first = changes[min(refused)]
+            raise StaleWriteError(projection.name, first.key, first.loaded_at)
+
+    def _stale_replaces(
+        self, documents: Collection[Raw], changes: Sequence[Change[Any]], replaces: list[int]
+    ) -> set[int]:
+        """Return the replaces that did not land: their document is not at their position.
+
+        If every document is (a concurrent writer folded the same events), the first
+        replace is reported: a retry finds nothing left to do.
+        """
+        keys = [changes[i].key for i in replaces]
+        positions = {
+            raw["_id"]: raw.get(POSITION) for raw in self._by_ids(documents, keys, {POSITION: 1})
+        }
+        stale = {i for i in replaces if positions.get(changes[i].key) != changes[i].position}
+        return stale or {replaces[0]}
+
+    def checkpoint(self, projection: Projection[D], version: str) -> int:
+        """Return the position up to which ``version`` has folded the log.
+
+        Raises :class:`VersionGoneError` if ``version`` does not exist.
+        """
+        with self._translated("checkpoint"):
+            found = self._versions.find_one({"_id": self._version_id(projection, version)})
+        if found is None or found.get("dropped", False):
+            raise VersionGoneError(projection.name, version)
+        return int(found["checkpoint"])
+
+    def move_checkpoint(
+        self, projection: Projection[D], version: str, expected: int, new: int
+    ) -> bool:
+        """Set the checkpoint to ``new`` if it is at ``expected`` (one conditional update).
+
+        Returns False, changing nothing, if it is elsewhere or ``version`` does not exist.
+        """
+        condition = {
+            "_id": self._version_id(projection, version),
+            "checkpoint": expected,
+            "dropped": {"$ne": True},
+        }
+        with self._translated("move_checkpoint"):
+            moved = self._versions.update_one(condition, {"$set": {"checkpoint": new}})
+        return moved.matched_count == 1
+
+    def documents(
+        self, projection: Projection[D], version: str
+    ) -> Iterator[tuple[str, Versioned[D]]]:
+        """Yield every document of ``version`` in key order, a page per round trip.
+
+        Raises :class:`VersionGoneError` if ``version`` does not exist when it is done.
+        """
+        documents = self._documents(projection, version)
+        with self._translated("documents"):
+            order = [("_id", ASCENDING)]
+            cursor = documents.find({}, sort=order, batch_size=self._traits.page_size)
+            with cursor:
+                for raw in cursor:
+                    yield raw["_id"], self._versioned(projection, raw)
+            self._require(projection, version)
+
+    def _versioned(self, projection: Projection[D], raw: Raw) -> Versioned[D]:
+        """Return the document and position a stored ``raw`` holds."""
+        fields = {name: value for name, value in raw.items() if name not in ("_id", POSITION)}
+        try:
+            return Versioned(from_bson(projection.document_type, fields), int(raw[POSITION]))
+        except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
+            detail = f"document {raw.get('_id')!r} of {projection.name} is unreadable: {exc!r}"
+            raise StoreError(BACKEND, "reading documents", detail) from None
+
+    # -- queries (on the active version) ------------------------------------------------
+
+    def _read_live(
+        self,
+        projection: Projection[Any],
+        operation: str,
+        query: Callable[[Collection[Raw]], tuple[T, bool]],
+    ) -> T:
+        """Run ``query`` on the live version, and again on the next if a switch raced it.
+
+        ``query`` returns its result and whether it is *settled*: found what it looked
+        for, so no switch can have emptied it. An unsettled result, or a failure (a cursor
+        killed by the drop), makes the pointer be read again: if it moved, the query runs
+        on the version it names now.
+        """
+        with self._translated(operation):
+            version = self._live(projection)
+            for _ in range(READ_ATTEMPTS - 1):
+                try:
+                    result, settled = query(self._documents(projection, version))
+                except OperationFailure:
+                    moved = self._live(projection)
+                    if moved == version:
+                        raise
+                else:
+                    if settled:
+                        return result
+                    moved = self._live(projection)
+                    if moved == version:
+                        return result
+                version = moved
+            return query(self._documents(projection, version))[0]
+
+    def get(self, projection: Projection[D], key: str) -> D | None:
+        """Return the document ``key`` of the active version, if it exists."""
+        wanted = _text(key, "key")
+
+        def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
+            raw = documents.find_one({"_id": wanted})
+            return raw, raw is not None
+
+        raw = self._read_live(projection, "get", query)
+        return None if raw is None else self._versioned(projection, raw).document
+
+    def runs(
+        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
+    ) -> list[RunDocument]:
+        """Return one page of a pipeline's runs, highest run number first.
+
+        A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
+        """
+        if limit <= 0:
+            return []
+        condition = _pipeline(repo_name, repo_url, pipeline_name)
+        order = [("run_number", DESCENDING), ("_id", ASCENDING)]
+
+        def query(documents: Collection[Raw]) -> tuple[list[Raw], bool]:
+            found = list(
+                documents.find(
+                    condition,
+                    sort=order,
+                    skip=max(skip, 0),
+                    limit=limit,
+                    batch_size=self._traits.page_size,
+                )
+            )
+            return found, bool(found)
+
+        return [self._run(raw) for raw in self._read_live(JOBS_HISTORY, "runs", query)]
+
+    def run(
+        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
+    ) -> RunDocument | None:
+        """Return run ``run_number`` of a pipeline, if it exists."""
+        if not isinstance(run_number, int) or isinstance(run_number, bool):
+            raise TypeError(f"run_number must be an integer, got {type(run_number).__name__}")
+        condition = {**_pipeline(repo_name, repo_url, pipeline_name), "run_number": run_number}
+
+        def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
+            raw = documents.find_one(condition, sort=[("_id", ASCENDING)])
+            return raw, raw is not None
+
+        raw = self._read_live(JOBS_HISTORY, "run", query)
+        return None if raw is None else self._run(raw)
+
+    def latest_runs_by_branch(
+        self, repo_name: str, repo_url: str, pipeline_name: str
+    ) -> dict[str, RunDocument]:
+        """Return, for each branch the pipeline ran on, its run with the highest number.
+
+        Two round trips: the branch and number of every run, then the latest runs whole.
+        """
+        condition = _pipeline(repo_name, repo_url, pipeline_name)
+
+        def query(documents: Collection[Raw]) -> tuple[dict[str, Raw], bool]:
+            latest: dict[str, tuple[int, str]] = {}
+            for row in documents.find(condition, {"branch": 1, "run_number": 1}):
+                branch, number = row["branch"], int(row["run_number"])
+                if branch not in latest or number > latest[branch][0]:
+                    latest[branch] = (number, row["_id"])
+            ids = [key for _, key in latest.values()]
+            by_id = {raw["_id"]: raw for raw in self._by_ids(documents, ids)}
+            found = {branch: by_id[key] for branch, (_, key) in latest.items() if key in by_id}
+            return found, bool(found) and len(found) == len(latest)
+
+        found = self._read_live(JOBS_HISTORY, "latest_runs_by_branch", query)
+        return {branch: self._run(raw) for branch, raw in found.items()}
+
+    def _run(self, raw: Raw) -> RunDocument:
+        return self._versioned(JOBS_HISTORY, raw).document
+
+    def close(self) -> None:
+        """Close the client and its connection pool."""
+        self._client.close()
+
+
+def _pipeline(repo_name: str, repo_url: str, pipeline_name: str) -> Raw:
+    return {
+        "repo_name": _text(repo_name, "repo_name"),
+        "repo_url": _text(repo_url, "repo_url"),
+        "pipeline_name": _text(pipeline_name, "pipeline_name"),
+    }
+
+
+def _bulk_write(
+    documents: Collection[Raw], operations: list[InsertOne[Any] | ReplaceOne[Any]]
+) -> tuple[set[int], int]:
+    """Run ``operations`` unordered; return the refused inserts and the matched replaces.
+
+    The refused inserts are their indexes (refused as duplicate keys); any other failure
+    is raised.
+    """
+    try:
+        result = documents.bulk_write(operations, ordered=False)
+    except BulkWriteError as exc:
+        errors = exc.details.get("writeErrors", [])
+        if any(error.get("code") != DUPLICATE_KEY for error in errors):
+            raise
+        return {int(error["index"]) for error in errors}, int(exc.details.get("nMatched", 0))
+    return set(), result.matched_count
+
+
+def _encoded(projection: Projection[Any], change: Change[Any]) -> RawBSONDocument:
+    """Return the stored form of ``change``, encoded once (the driver sends these bytes).
+
+    Raises :class:`~eventstore.errors.StoreError` for a document over 16 MiB, which
+    MongoDB refuses; FerretDB would take it, and the limit is kept the same everywhere.
+    """
+    stored = {"_id": _text(change.key, "key"), POSITION: change.position}
+    stored.update(to_bson(change.document))
+    encoded = bson.encode(stored)
+    if len(encoded) > MAX_DOCUMENT_BYTES:
+        detail = (
+            f"document {change.key!r} of {projection.name} is {len(encoded)} bytes; "
+            f"a MongoDB document holds at most {MAX_DOCUMENT_BYTES}"
+        )
+        raise StoreError(BACKEND, "save", detail)
+    return RawBSONDocument(encoded)
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    """Return ``text`` with every occurrence of ``secret`` masked."""
+    return text.replace(secret, "***") if secret else text

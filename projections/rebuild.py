@@ -1,0 +1,112 @@
+"""Rebuild and verify: replay the whole log into a fresh version, or compare with a replay.
+
+A rebuild folds the log from position 0 into a new, inactive version while the live one
+keeps serving and being updated, catches up to the head, and then activates the new
+version in one step. Interrupted at any point, it leaves the active version untouched
+and an inactive one behind, which the next rebuild discards.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from attrs import frozen
+
+from eventstore.codec import Codec, json_converter
+from eventstore.store import EventStore
+from projections.projection import Envelope, Projection
+from projections.store import ReadModelStore
+from projections.worker import DEFAULT_BATCH_SIZE, Projector
+
+Progress = Callable[[str, int, int], None]
+"""Called as ``(projection name, position reached, head of the log)``."""
+
+
+def rebuild(
+    events: EventStore,
+    store: ReadModelStore,
+    projection: Projection[Any],
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    on_progress: Progress | None = None,
+) -> str:
+    """Replay the log into a new version of ``projection``, activate it, return its name."""
+    active = store.active_version(projection)
+    for leftover in store.versions(projection):
+        if leftover != active:
+            store.discard(projection, leftover)
+    version = store.new_version(projection)
+    projector = Projector(events, store, [projection], batch_size=batch_size)
+    while True:
+        result = projector.step(projection, version)
+        if on_progress is not None:
+            on_progress(projection.name, result.checkpoint, events.head())
+        if not result.events:
+            break
+    store.activate(projection, version)
+    return version
+
+
+@frozen
+class Difference:
+    """A document whose stored state differs from what replaying the log gives."""
+
+    key: str
+    stored: dict[str, Any] | None
+    """The stored document (with its position), or None if it is missing."""
+    replayed: dict[str, Any] | None
+    """What the replay gives (with its position), or None if it should not exist."""
+
+
+def verify(
+    events: EventStore, store: ReadModelStore, projection: Projection[Any]
+) -> list[Difference]:
+    """Replay the log in memory and return every document the active version has wrong.
+
+    Only the part of the log the active version has folded is replayed (up to its
+    checkpoint), so a projector running behind is not reported as a difference.
+    """
+    version = store.active_version(projection)
+    upto = store.checkpoint(projection, version)
+    replayed = _replay(events, projection, upto)
+    stored = {
+        key: _plain(doc.document, doc.position) for key, doc in store.documents(projection, version)
+    }
+    return [
+        Difference(key, stored.get(key), replayed.get(key))
+        for key in sorted(stored.keys() | replayed.keys())
+        if _canonical(stored.get(key)) != _canonical(replayed.get(key))
+    ]
+
+
+def _canonical(document: dict[str, Any] | None) -> str:
+    """Return JSON text in which 1 and True, 1 and 1.0, 0.0 and -0.0 all differ."""
+    return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
+
+
+def _replay(
+    events: EventStore, projection: Projection[Any], upto: int
+) -> dict[str, dict[str, Any]]:
+    codec = Codec()
+    state: dict[str, tuple[Any, int]] = {}
+    for record in _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), upto):
+        envelope = Envelope.of(record, codec)
+        key = projection.key_of(envelope.event)
+        if key is not None:
+            document = projection.fold(state.get(key, (None, 0))[0], envelope)
+            state[key] = (document, envelope.position)
+    return {key: _plain(doc, pos) for key, (doc, pos) in state.items() if doc is not None}
+
+
+def _until(records: Iterator[Any], upto: int) -> Iterator[Any]:
+    for record in records:
+        if record.position > upto:
+            return
+        yield record
+
+
+def _plain(document: Any, position: int) -> dict[str, Any]:
+    plain: dict[str, Any] = json_converter.unstructure(document)
+    return {"_position": position, **plain}

@@ -1,0 +1,187 @@
+"""The read-model store port: where projected documents, checkpoints and versions live.
+
+Every projection's documents live in a *version* (a collection, or a table), named by the
+store. One version of each projection is *active*: queries read it and the projector
+keeps it current. A rebuild fills a new version from the log and then activates it in
+one step, so no reader ever sees a half-built projection; the old version is dropped
+after the switch.
+
+Exactly-once effect without transactions rests on three rules every adapter keeps:
+
+* each document carries the position of the last event folded into it;
+* :meth:`ReadModelStore.save` writes a document only if it still carries the position it
+  was loaded with (or, for a new one, only if it still does not exist): a worker that
+  lost a race, or a zombie, cannot overwrite newer work;
+* the checkpoint moves by compare-and-set, and only after the documents are written.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator, Sequence
+from types import TracebackType
+from typing import Generic, Self, TypeVar
+
+from attrs import frozen
+
+from eventstore.errors import CirecError
+from projections.documents import RunDocument
+from projections.projection import Projection
+
+D = TypeVar("D")
+
+
+@frozen
+class Versioned(Generic[D]):
+    """A stored document and the position of the last event folded into it."""
+
+    document: D
+    position: int
+
+
+@frozen
+class Change(Generic[D]):
+    """A document to write: its new state, and the position it was loaded at."""
+
+    key: str
+    document: D
+    position: int
+    """The position of the last event now folded into ``document``."""
+    loaded_at: int | None
+    """The position the stored document had when loaded; None if there was none."""
+
+
+class StaleWriteError(CirecError):
+    """Raised when a conditional write finds the document moved on since it was loaded."""
+
+    def __init__(self, projection: str, key: str, loaded_at: int | None) -> None:
+        self.projection = projection
+        self.key = key
+        self.loaded_at = loaded_at
+        super().__init__(
+            f"{projection}: document {key!r} changed since it was loaded at position {loaded_at}"
+        )
+
+
+class VersionGoneError(StaleWriteError):
+    """Raised when a version no longer exists: a rebuild replaced it, or it was discarded.
+
+    A worker that meets it was writing to a version that is not the active one any more;
+    like any stale write, it looks the active version up again and retries.
+    """
+
+    def __init__(self, projection: str, version: str) -> None:
+        self.version = version
+        CirecError.__init__(self, f"{projection}: version {version!r} no longer exists")
+        self.projection, self.key, self.loaded_at = projection, "*", None
+
+
+class ReadModelStore(ABC):
+    """Documents of the read models, their checkpoints and versions, on one backend."""
+
+    backend: str
+
+    # -- versions -----------------------------------------------------------------------
+
+    @abstractmethod
+    def active_version(self, projection: Projection[D]) -> str:
+        """Return the active version of ``projection``, creating an empty first one if none."""
+
+    @abstractmethod
+    def new_version(self, projection: Projection[D]) -> str:
+        """Create an empty, inactive version (checkpoint 0) and return its name."""
+
+    @abstractmethod
+    def activate(self, projection: Projection[D], version: str) -> None:
+        """Make ``version`` the active one in one atomic step, then drop the one it replaces.
+
+        Raises :class:`VersionGoneError` if ``version`` does not exist.
+        """
+
+    @abstractmethod
+    def discard(self, projection: Projection[D], version: str) -> None:
+        """Drop an inactive ``version`` (an abandoned rebuild); the active one is refused.
+
+        Discarding a version that does not exist does nothing. A version's name is never
+        given to another version afterwards, so a zombie cannot write into a newer one.
+        """
+
+    @abstractmethod
+    def versions(self, projection: Projection[D]) -> list[str]:
+        """Return every version of ``projection`` that exists, active or not, oldest first."""
+
+    # -- documents and checkpoints ------------------------------------------------------
+
+    @abstractmethod
+    def load(
+        self, projection: Projection[D], version: str, keys: Iterable[str]
+    ) -> dict[str, Versioned[D]]:
+        """Return the stored documents among ``keys`` (one round trip).
+
+        Raises :class:`VersionGoneError` if ``version`` does not exist (so do ``save`` and
+        ``checkpoint``; ``move_checkpoint`` returns False).
+        """
+
+    @abstractmethod
+    def save(self, projection: Projection[D], version: str, changes: Sequence[Change[D]]) -> None:
+        """Write ``changes``, each only if its document is still as it was loaded.
+
+        Raises :class:`StaleWriteError` for the first change whose condition fails; the
+        other changes may or may not have been written (each is correct on its own; the
+        embedded store writes all or none).
+        """
+
+    @abstractmethod
+    def checkpoint(self, projection: Projection[D], version: str) -> int:
+        """Return the position up to which ``version`` has folded the log."""
+
+    @abstractmethod
+    def move_checkpoint(
+        self, projection: Projection[D], version: str, expected: int, new: int
+    ) -> bool:
+        """Move the checkpoint from ``expected`` to ``new``; False if it was not at ``expected``."""
+
+    @abstractmethod
+    def documents(
+        self, projection: Projection[D], version: str
+    ) -> Iterator[tuple[str, Versioned[D]]]:
+        """Yield every document of ``version`` with its key, in key order."""
+
+    # -- queries (on the active version) ------------------------------------------------
+
+    @abstractmethod
+    def get(self, projection: Projection[D], key: str) -> D | None:
+        """Return the document ``key`` of the active version, if it exists."""
+
+    @abstractmethod
+    def runs(
+        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
+    ) -> list[RunDocument]:
+        """Return the runs of a pipeline, newest (highest run number) first, one page."""
+
+    @abstractmethod
+    def run(
+        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
+    ) -> RunDocument | None:
+        """Return one run of a pipeline by its number."""
+
+    @abstractmethod
+    def latest_runs_by_branch(
+        self, repo_name: str, repo_url: str, pipeline_name: str
+    ) -> dict[str, RunDocument]:
+        """Return the latest run of a pipeline on each branch it ran on."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
