@@ -8,13 +8,12 @@ gaps and become visible in order. Triggers refuse any UPDATE or DELETE of an eve
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.appending import (
     StoredId,
     already_stored,
@@ -23,7 +22,6 @@ from eventstore.appending import (
 )
 from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
 from eventstore.codec import dump_json, json_converter, load_json
-from eventstore.errors import StoreError, StoreUnavailableError
 from eventstore.records import (
     ANY,
     AppendResult,
@@ -34,9 +32,6 @@ from eventstore.records import (
 )
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 
-BACKEND = "sqlite"
-# How long a writer waits for another process's write lock before giving up.
-LOCK_TIMEOUT_SECONDS = 60.0
 # SQLite caps the number of bound parameters in one statement.
 _IN_CHUNK = 500
 
@@ -66,41 +61,13 @@ _COLUMNS = (
 )
 
 
-class SQLiteEventStore(EventStore):
+class SQLiteEventStore(SQLiteFile, EventStore):
     """The embedded :class:`EventStore` on one SQLite file (created if missing)."""
 
     backend = BACKEND
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # FULL: an acknowledged append survives a power cut, not just a crash.
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
-
-    @contextmanager
-    def _translated(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(BACKEND, operation, f"{type(exc).__name__}: {exc}") from exc
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        self._open(path, _SCHEMA)
 
     def append(
         self,
@@ -210,10 +177,6 @@ class SQLiteEventStore(EventStore):
         """Return the last position of the log."""
         with self._translated("head"):
             return self._head()
-
-    def close(self) -> None:
-        """Close the connection to the file."""
-        self._db.close()
 
 
 def _position(event: RecordedEvent) -> int:

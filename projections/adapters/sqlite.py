@@ -25,16 +25,15 @@ is all-or-nothing, stricter than the port requires.
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from attrs import frozen
 
+from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.codec import dump_json, json_converter, load_json
-from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.errors import StoreError
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
@@ -48,9 +47,6 @@ from projections.store import (
 
 D = TypeVar("D")
 
-BACKEND: Final = "sqlite"
-LOCK_TIMEOUT_SECONDS: Final = 60.0
-"""How long a writer waits for another process's write lock before giving up."""
 PAGE_SIZE: Final = 500
 """How many documents :meth:`SQLiteReadModelStore.documents` holds in memory at once."""
 _IN_CHUNK: Final = 500
@@ -144,11 +140,11 @@ def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[st
         yield items[start : start + size]
 
 
-class SQLiteReadModelStore(ReadModelStore):
+class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
     """The embedded :class:`ReadModelStore` on one SQLite file, shared with the event log.
 
     Safe for several processes on one file: every write holds SQLite's write lock (waiting
-    up to :data:`LOCK_TIMEOUT_SECONDS` for it), and every read is one statement, so it sees
+    up to a minute for it), and every read is one statement, so it sees
     one committed state. Each failure of SQLite is raised as a
     :class:`~eventstore.errors.StoreError`.
     """
@@ -156,49 +152,8 @@ class SQLiteReadModelStore(ReadModelStore):
     backend = BACKEND
 
     def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
         self._known_active: set[str] = set()
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(
-                self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None
-            )
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=FULL")
-            self._db.executescript(_SCHEMA)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
-
-    # -- plumbing -----------------------------------------------------------------------
-
-    @contextmanager
-    def _translated(self, operation: str) -> Iterator[None]:
-        try:
-            yield
-        except sqlite3.Error as exc:
-            raise StoreError(BACKEND, operation, f"{type(exc).__name__}: {exc}") from exc
-
-    @contextmanager
-    def _read_transaction(self) -> Iterator[None]:
-        """Hold one read snapshot of the file for the statements inside."""
-        self._db.execute("BEGIN DEFERRED")
-        try:
-            yield
-        finally:
-            if self._db.in_transaction:
-                self._db.execute("COMMIT")
-
-    @contextmanager
-    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self._db
-        except BaseException:
-            # SQLite may already have rolled back (e.g. disk full); don't mask the cause.
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+        self._open(path, _SCHEMA)
 
     # -- versions -----------------------------------------------------------------------
 
@@ -506,10 +461,6 @@ class SQLiteReadModelStore(ReadModelStore):
             JOBS_HISTORY, "latest_runs_by_branch", sql, (repo_name, repo_url, pipeline_name)
         )
         return {branch: _decode(JOBS_HISTORY, body) for branch, body, _ in rows}
-
-    def close(self) -> None:
-        """Close the connection to the file."""
-        self._db.close()
 
 
 def _decode(projection: Projection[D], body: str) -> D:
