@@ -13,6 +13,10 @@ Exactly-once effect without transactions rests on three rules every adapter keep
   was loaded with (or, for a new one, only if it still does not exist): a worker that
   lost a race, or a zombie, cannot overwrite newer work;
 * the checkpoint moves by compare-and-set, and only after the documents are written.
+
+These hold where a conditional single-document write is atomic: SQLite and MongoDB.
+FerretDB v1 runs one as a query then an update, so there two writers racing at the same
+instant may both succeed; on FerretDB run one worker per projection.
 """
 
 from __future__ import annotations

@@ -68,3 +68,14 @@ def cleanup(url: str) -> None:
     """Remove what :func:`fresh_url` made (SQLite files go with the test's tmp folder)."""
     if url.startswith("mongodb"):
         drop_mongo_database(url)
+
+
+def is_ferretdb(url: str) -> bool:
+    """Tell whether ``url`` names a FerretDB server (False for SQLite and for MongoDB)."""
+    if not url.startswith("mongodb"):
+        return False
+    client: pymongo.MongoClient[dict[str, object]] = pymongo.MongoClient(
+        url, serverSelectionTimeoutMS=5000
+    )
+    with client:
+        return "ferretdbVersion" in client.admin.command("buildInfo")
