@@ -13,17 +13,16 @@ The contract, which ``tests/contract`` checks against every adapter:
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterator, Sequence
-from types import TracebackType
-from typing import Self
 
+from eventstore.closing import Closing
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 
 DEFAULT_BATCH_SIZE = 500
 
 
-class EventStore(ABC):
+class EventStore(Closing):
     """An append-only log of events, grouped in streams, with one global order."""
 
     backend: str
@@ -69,18 +68,3 @@ class EventStore(ABC):
     @abstractmethod
     def head(self) -> int:
         """Return the position of the last event in the log, 0 if the log is empty."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection; the store must not be used afterwards."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -21,13 +21,13 @@ instant may both succeed; on FerretDB run one worker per projection.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
-from types import TracebackType
-from typing import Generic, Self, TypeVar
+from typing import Generic, TypeVar
 
 from attrs import frozen
 
+from eventstore.closing import Closing
 from eventstore.errors import CirecError
 from projections.documents import RunDocument
 from projections.projection import Projection
@@ -80,7 +80,7 @@ class VersionGoneError(StaleWriteError):
         self.projection, self.key, self.loaded_at = projection, "*", None
 
 
-class ReadModelStore(ABC):
+class ReadModelStore(Closing):
     """Documents of the read models, their checkpoints and versions, on one backend."""
 
     backend: str
@@ -174,18 +174,3 @@ class ReadModelStore(ABC):
         self, repo_name: str, repo_url: str, pipeline_name: str
     ) -> dict[str, RunDocument]:
         """Return the latest run of a pipeline on each branch it ran on."""
-
-    @abstractmethod
-    def close(self) -> None:
-        """Release the connection."""
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()
