@@ -9,6 +9,7 @@ leaves as a :class:`~eventstore.errors.StoreError`.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,11 +35,30 @@ class SQLiteFile:
             self._db = sqlite3.connect(
                 self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None
             )
-            self._db.execute("PRAGMA journal_mode=WAL")
+            self._enter_wal_mode()
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(schema)
         except (OSError, sqlite3.Error) as exc:
             raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
+
+    def _enter_wal_mode(self) -> None:
+        """Switch the file to WAL, waiting out other connections doing the same.
+
+        Switching needs an exclusive lock, and SQLite answers "database is locked" at
+        once, without calling the busy handler, while another connection opens the same
+        fresh file; so this waits here, within the same limit as any other lock.
+        """
+        deadline = time.monotonic() + LOCK_TIMEOUT_SECONDS
+        pause = 0.001
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.1)
 
     @contextmanager
     def _translated(self, operation: str) -> Iterator[None]:
