@@ -8,15 +8,22 @@ after the switch.
 
 Exactly-once effect without transactions rests on three rules every adapter keeps:
 
-* each document carries the position of the last event folded into it;
+* each document carries the position of the last event folded into it, and a fold skips
+  the events a document already holds;
 * :meth:`ReadModelStore.save` writes a document only if it still carries the position it
   was loaded with (or, for a new one, only if it still does not exist): a worker that
   lost a race, or a zombie, cannot overwrite newer work;
-* the checkpoint moves by compare-and-set, and only after the documents are written.
+* the log is folded in *batches* claimed one after another: the batch after a position
+  is claimed exactly once, by inserting it under a unique key
+  (:meth:`ReadModelStore.claim_batch`), so every worker that folds from that position
+  folds exactly the same events; the checkpoint passes a batch only once it is
+  finished (:meth:`ReadModelStore.finish_batch`), that is, every document holds it.
 
-These hold where a conditional single-document write is atomic: SQLite and MongoDB.
-FerretDB v1 runs one as a query then an update, so there two writers racing at the same
-instant may both succeed; on FerretDB run one worker per projection.
+An insert under a unique key is atomic on every server, FerretDB v1 included, where a
+conditional update is not (it runs as a query, then a write). So two workers never fold
+different ranges from one state: they fold the same batch, and two writes racing there
+write the same document. A claimed batch whose worker died is finished by the next
+worker that reads the checkpoint: nobody waits for a lease to expire.
 """
 
 from __future__ import annotations
@@ -122,8 +129,7 @@ class ReadModelStore(Closing):
     ) -> dict[str, Versioned[D]]:
         """Return the stored documents among ``keys`` (one round trip).
 
-        Raises :class:`VersionGoneError` if ``version`` does not exist (so do ``save`` and
-        ``checkpoint``; ``move_checkpoint`` returns False).
+        Raises :class:`VersionGoneError` if ``version`` does not exist (so does ``save``).
         """
 
     @abstractmethod
@@ -137,13 +143,33 @@ class ReadModelStore(Closing):
 
     @abstractmethod
     def checkpoint(self, projection: Projection[D], version: str) -> int:
-        """Return the position up to which ``version`` has folded the log."""
+        """Return the position up to which ``version`` has folded the log.
+
+        That is the end of the unbroken chain of finished batches from position 0. Raises
+        :class:`VersionGoneError` if ``version`` does not exist.
+        """
 
     @abstractmethod
-    def move_checkpoint(
-        self, projection: Projection[D], version: str, expected: int, new: int
-    ) -> bool:
-        """Move the checkpoint from ``expected`` to ``new``; False if it was not at ``expected``."""
+    def claim_batch(
+        self, projection: Projection[D], version: str, start: int, end: int
+    ) -> int | None:
+        """Claim the events after ``start`` up to ``end`` as the next batch to fold.
+
+        The batch after a position is claimed once: return ``end`` if this call claimed
+        it, or else the end of the batch claimed first, which every worker folding from
+        ``start`` must then fold. Return None if the checkpoint is already past ``start``
+        (the caller read it before another worker moved it). Raises
+        :class:`VersionGoneError` if ``version`` does not exist.
+        """
+
+    @abstractmethod
+    def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
+        """Record that every document holds the claimed batch after ``start`` up to ``end``.
+
+        The checkpoint then moves past it as soon as it reaches ``start``. Finishing a
+        batch twice changes nothing. Raises :class:`VersionGoneError` if ``version`` does
+        not exist, and :class:`~eventstore.errors.StoreError` if no such batch was claimed.
+        """
 
     @abstractmethod
     def documents(

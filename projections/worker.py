@@ -3,16 +3,19 @@
 One step of one projection:
 
 1. read the checkpoint, then up to ``batch_size`` events after it (one query);
-2. load every document the batch touches (one query);
-3. fold, in position order, each event newer than the position its document carries;
-4. write the changed documents, each only if still as loaded (one bulk write);
-5. move the checkpoint by compare-and-set to the batch's last position.
+2. claim them as the batch after the checkpoint; if another worker claimed that batch
+   first, fold its batch instead (see :mod:`projections.store`);
+3. load every document the batch touches (one query);
+4. fold, in position order, each event newer than the position its document carries;
+5. write the changed documents, each only if still as loaded (one bulk write); a write
+   that lost a race reloads and folds again;
+6. finish the batch, which moves the checkpoint past it.
 
 A worker killed anywhere between these steps leaves documents that each hold a prefix of
-their events, and a checkpoint no further than what is written: the next step re-reads
-the batch, skips what the documents already hold, and converges to what a rebuild makes.
-Two workers on one projection race harmlessly: a conditional write that loses raises
-:class:`StaleWriteError`, and the loser reloads and retries.
+their events and a claimed batch that the next step folds again, skipping what the
+documents already hold, so it converges to what a rebuild makes. Workers on one
+projection fold the same batches and race harmlessly; to share the work, run one worker
+per projection.
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from typing import Any
 from attrs import frozen
 
 from eventstore.codec import Codec
+from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections.projection import Envelope, Projection
-from projections.store import Change, ReadModelStore, StaleWriteError
+from projections.store import Change, ReadModelStore, StaleWriteError, VersionGoneError
 
 DEFAULT_BATCH_SIZE = 500
 # How many lost races in a row one step tolerates before it reports the contention.
@@ -94,29 +98,49 @@ class Projector:
         for _ in range(MAX_STALE_RETRIES):
             target = version or self._store.active_version(projection)
             try:
-                return self._step(projection, target)
-            except StaleWriteError:
-                continue  # another worker wrote meanwhile: reload and fold what is left
+                result = self._step(projection, target)
+            except VersionGoneError:
+                if version is not None:
+                    raise
+                continue  # a rebuild replaced the active version: fold into the new one
+            if result is not None:
+                return result
         raise StaleWriteError(projection.name, "*", None)
 
-    def _step(self, projection: Projection[Any], version: str) -> StepResult:
+    def _step(self, projection: Projection[Any], version: str) -> StepResult | None:
+        """Fold one batch; None if the checkpoint moved under this step (try again)."""
         start = self._store.checkpoint(projection, version)
-        records = list(
-            itertools.islice(
-                self._events.read_all(start, batch_size=self._batch_size), self._batch_size
-            )
-        )
+        records = self._read(start, self._batch_size)
         if not records:
             return StepResult(0, start)
+        end = self._store.claim_batch(projection, version, start, records[-1].position)
+        if end is None:
+            return None  # another worker moved the checkpoint meanwhile
+        if end != records[-1].position:  # another worker's batch: fold exactly that
+            records = self._read(start, end - start)
         batch = [Envelope.of(record, self._codec) for record in records]
+        self._fold_into(projection, version, batch)
+        self._store.finish_batch(projection, version, start, end)
+        return StepResult(len(batch), end)
+
+    def _read(self, after: int, count: int) -> list[RecordedEvent]:
+        """Return the (at most) ``count`` events after position ``after``."""
+        return list(itertools.islice(self._events.read_all(after, batch_size=count), count))
+
+    def _fold_into(self, projection: Projection[Any], version: str, batch: list[Envelope]) -> None:
+        """Fold ``batch`` into the stored documents, reloading after each lost race."""
         keys = {key for e in batch if (key := projection.key_of(e.event)) is not None}
-        stored = self._store.load(projection, version, keys)
-        loaded = {key: (doc.document, doc.position) for key, doc in stored.items()}
-        self._store.save(projection, version, fold_batch(projection, loaded, batch))
-        end = records[-1].position
-        if self._store.move_checkpoint(projection, version, start, end):
-            return StepResult(len(records), end)
-        return StepResult(len(records), self._store.checkpoint(projection, version))
+        for _ in range(MAX_STALE_RETRIES):
+            stored = self._store.load(projection, version, keys)
+            loaded = {key: (doc.document, doc.position) for key, doc in stored.items()}
+            try:
+                self._store.save(projection, version, fold_batch(projection, loaded, batch))
+                return
+            except VersionGoneError:
+                raise
+            except StaleWriteError:
+                continue  # another worker folding this batch wrote first: fold what is left
+        raise StaleWriteError(projection.name, "*", None)
 
     def catch_up(self, on_progress: Callable[[str, int], None] | None = None) -> int:
         """Fold everything the log holds now; return how many events were folded in all."""

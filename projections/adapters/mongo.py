@@ -8,10 +8,13 @@ Layout, in the database of the event log:
   nested arrays wrapped), so any name a user picks is stored and read back exactly;
 * ``read_model_versions``: one document per version, ``{_id: "<projection>/<version>",
   projection, version, checkpoint, active}`` (kept with ``dropped: true`` once the
-  version is gone, so its number is never handed out again), and one *pointer* per
+  version is gone, so its number is never handed out again; ``checkpoint`` is where the
+  chain of finished batches was last seen to end), and one *pointer* per
   projection, ``{_id: "<projection>", active: "<version>", retired: [...]}``: ``active``
   names the live version, ``retired`` the versions replaced or discarded, which may never
-  become active again.
+  become active again;
+* ``read_model_batches``: the batches of the log the projector has claimed, and whether
+  each is finished (see :mod:`projections.adapters.mongo_batches`).
 
 The pointer is the truth about which version is live. The first activation inserts it
 (so of racing first callers exactly one wins, on any server); each later one is one
@@ -40,10 +43,12 @@ follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``
 * a conditional update, replace or ``findAndModify`` is **not** a compare-and-set: the
   filter is evaluated, then the write applied, as separate steps, so of racing writers
   from one state several may succeed (up to 8 of 8 in our runs). Inserts and deletes by
-  ``_id`` are atomic. So on FerretDB the guards of :meth:`MongoReadModelStore.save`,
-  :meth:`MongoReadModelStore.move_checkpoint` and later activations stop a writer that
-  comes late, but not one racing at the same instant; on MongoDB, where a
-  single-document write is atomic, they hold in every case.
+  ``_id`` are atomic. So the projector's batches are claimed by inserts
+  (:mod:`projections.adapters.mongo_batches`): workers never fold different ranges of
+  the log from one state, and two that race on a document write the same one. The guards
+  of :meth:`MongoReadModelStore.save` and of later activations still stop a writer that
+  comes late; two rebuilds activating at the same instant are not told apart there (run
+  one rebuild at a time; on MongoDB a single-document write is atomic and they are).
 """
 
 from __future__ import annotations
@@ -51,7 +56,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
@@ -78,6 +83,7 @@ from eventstore.adapters.mongo import DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT
 from eventstore.config import redact_url, url_password
 from eventstore.errors import StoreError, StoreUnavailableError
 from projections.adapters.bson_documents import from_bson, to_bson
+from projections.adapters.mongo_batches import BATCHES, MongoBatches, VersionMissing
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
@@ -110,7 +116,7 @@ MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 
 _NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
 _VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS})
+_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS, BATCHES})
 _INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
     JOBS_HISTORY.name: (
         ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
@@ -186,6 +192,11 @@ class MongoReadModelStore(ReadModelStore):
             "read_concern": ReadConcern("majority"),
         }
         self._versions = self._db.get_collection(VERSIONS, **self._concerns)
+        self._batches = MongoBatches(
+            self._versions,
+            self._db.get_collection(BATCHES, **self._concerns),
+            lambda: datetime.now(UTC),
+        )
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -413,6 +424,7 @@ class MongoReadModelStore(ReadModelStore):
         dropped = {"$set": {"dropped": True, "active": False}}
         self._versions.update_one({"_id": self._version_id(projection, version)}, dropped)
         self._documents(projection, version).drop()
+        self._batches.forget(self._version_id(projection, version))
 
     def _sweep(self, projection: Projection[Any]) -> None:
         """Drop this projection's collections that no version document owns."""
@@ -509,27 +521,31 @@ class MongoReadModelStore(ReadModelStore):
 
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
-        with self._translated("checkpoint"):
-            found = self._versions.find_one({"_id": self._version_id(projection, version)})
-        if found is None or found.get("dropped", False):
-            raise VersionGoneError(projection.name, version)
-        return int(found["checkpoint"])
+        with self._translated("checkpoint"), self._version_named(projection, version):
+            return self._batches.checkpoint(self._version_id(projection, version))
 
-    def move_checkpoint(
-        self, projection: Projection[D], version: str, expected: int, new: int
-    ) -> bool:
-        """Set the checkpoint to ``new`` if it is at ``expected`` (one conditional update).
+    def claim_batch(
+        self, projection: Projection[D], version: str, start: int, end: int
+    ) -> int | None:
+        """Claim ``(start, end]`` by inserting it (see :mod:`.mongo_batches`)."""
+        with self._translated("claim_batch"), self._version_named(projection, version):
+            return self._batches.claim(self._version_id(projection, version), start, end)
 
-        Returns False, changing nothing, if it is elsewhere or ``version`` does not exist.
-        """
-        condition = {
-            "_id": self._version_id(projection, version),
-            "checkpoint": expected,
-            "dropped": {"$ne": True},
-        }
-        with self._translated("move_checkpoint"):
-            moved = self._versions.update_one(condition, {"$set": {"checkpoint": new}})
-        return moved.matched_count == 1
+    def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
+        """Mark ``(start, end]`` finished, then move the checkpoint hint past it."""
+        with self._translated("finish_batch"), self._version_named(projection, version):
+            finished = self._batches.finish(self._version_id(projection, version), start, end)
+        if not finished:
+            detail = f"{projection.name}/{version} has no claimed batch after {start} up to {end}"
+            raise StoreError(BACKEND, "finish_batch", detail)
+
+    @contextmanager
+    def _version_named(self, projection: Projection[Any], version: str) -> Iterator[None]:
+        """Raise :class:`VersionGoneError` for a version the batches found missing."""
+        try:
+            yield
+        except VersionMissing:
+            raise VersionGoneError(projection.name, version) from None
 
     def documents(
         self, projection: Projection[D], version: str

@@ -34,6 +34,7 @@ from attrs import frozen
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.errors import StoreError
+from projections.adapters import sqlite_batches as batches
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
@@ -153,7 +154,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def __init__(self, path: str | Path) -> None:
         self._known_active: set[str] = set()
-        self._open(path, _SCHEMA)
+        self._open(path, _SCHEMA + batches.SCHEMA)
 
     # -- versions -----------------------------------------------------------------------
 
@@ -239,6 +240,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         return row is not None
 
     def _forget(self, projection: Projection[Any], version: str) -> None:
+        batches.forget(self._db, projection.name, version)
         self._db.execute(
             "DELETE FROM read_model_versions WHERE projection = ? AND version = ?",
             (projection.name, version),
@@ -353,28 +355,33 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
         with self._translated("checkpoint"):
-            row = self._db.execute(
-                "SELECT checkpoint FROM read_model_versions WHERE projection = ? AND version = ?",
-                (projection.name, version),
-            ).fetchone()
-        if row is None:
-            raise VersionGoneError(projection.name, version)
-        return int(row[0])
+            return self._checkpoint_of(projection, version)
 
-    def move_checkpoint(
-        self, projection: Projection[D], version: str, expected: int, new: int
-    ) -> bool:
-        """Set the checkpoint to ``new`` if it is at ``expected`` (one conditional UPDATE).
+    def claim_batch(
+        self, projection: Projection[D], version: str, start: int, end: int
+    ) -> int | None:
+        """Claim ``(start, end]`` in one transaction, or return the batch claimed before.
 
-        Returns False, changing nothing, if it is elsewhere or ``version`` does not exist.
+        None if the checkpoint is past ``start``; :class:`VersionGoneError` if
+        ``version`` does not exist.
         """
-        with self._translated("move_checkpoint"):
-            cursor = self._db.execute(
-                "UPDATE read_model_versions SET checkpoint = ?"
-                " WHERE projection = ? AND version = ? AND checkpoint = ?",
-                (new, projection.name, version, expected),
-            )
-        return cursor.rowcount == 1
+        with self._translated("claim_batch"), self._write_transaction() as db:
+            reached = self._checkpoint_of(projection, version)
+            if reached > start:
+                return None
+            return batches.claim(db, projection.name, version, start, end)
+
+    def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
+        """Finish ``(start, end]`` and move the checkpoint, in one transaction."""
+        with self._translated("finish_batch"), self._write_transaction() as db:
+            reached = self._checkpoint_of(projection, version)
+            batches.finish(db, projection.name, version, start, end, reached)
+
+    def _checkpoint_of(self, projection: Projection[Any], version: str) -> int:
+        reached = batches.checkpoint(self._db, projection.name, version)
+        if reached is None:
+            raise VersionGoneError(projection.name, version)
+        return reached
 
     def documents(
         self, projection: Projection[D], version: str

@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pymongo
@@ -18,6 +18,7 @@ import pytest
 
 from eventstore.errors import StoreError, StoreUnavailableError
 from projections.adapters.mongo import VERSIONS, MongoReadModelStore, ServerTraits
+from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
 from projections.documents import (
     JobLog,
     PipelineEntry,
@@ -475,7 +476,8 @@ def test_an_unreachable_server_is_reported_without_the_password() -> None:
 def test_unknown_versions_are_refused(store: MongoReadModelStore) -> None:
     with pytest.raises(VersionGoneError):
         store.checkpoint(SESSIONS, "v99")
-    assert not store.move_checkpoint(SESSIONS, "v99", 0, 1)
+    with pytest.raises(VersionGoneError):
+        store.claim_batch(SESSIONS, "v99", 0, 1)
     with pytest.raises(StoreError, match="sessions has no"):
         store.load(SESSIONS, "sessions; drop", ["a"])
 
@@ -492,3 +494,32 @@ def test_documents_too_big_to_share_a_reply_are_read_back(store: MongoReadModelS
     listed = [stored.document for _, stored in store.documents(JOBS_HISTORY, version)]
     assert sorted(listed, key=lambda run: run.run_number) == runs
     assert store.runs(REPO, URL, "build") == runs[::-1]
+
+
+def test_claims_are_forgotten_after_the_grace_period_and_stale_claims_refused(
+    raw: pymongo.database.Database[dict[str, Any]],
+) -> None:
+    now = [WHEN]
+    versions, claims = raw["read_model_versions"], raw[BATCHES]
+    versions.insert_one({"_id": "sessions/v1", "checkpoint": 0})
+    batches = MongoBatches(versions, claims, lambda: now[0])
+
+    def fold(count: int) -> None:
+        for _ in range(count):
+            start = batches.checkpoint("sessions/v1")
+            assert batches.claim("sessions/v1", start, start + 10) == start + 10
+            assert batches.finish("sessions/v1", start, start + 10)
+
+    fold(SWEEP_EVERY)
+    assert claims.count_documents({}) == SWEEP_EVERY  # the sweep kept the recent ones
+    now[0] = WHEN + GRACE + timedelta(seconds=1)
+    fold(SWEEP_EVERY)
+    assert claims.count_documents({}) == SWEEP_EVERY  # the first ones are gone
+    assert batches.checkpoint("sessions/v1") == 2 * SWEEP_EVERY * 10
+    assert versions.find_one({"_id": "sessions/v1"}) == {
+        "_id": "sessions/v1",
+        "checkpoint": 2 * SWEEP_EVERY * 10,
+    }
+    # A worker that read checkpoint 0 long ago claims only now: it is told to read again.
+    assert batches.claim("sessions/v1", 0, 7) is None
+    assert claims.count_documents({"after": 0}) == 0

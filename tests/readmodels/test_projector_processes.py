@@ -17,7 +17,6 @@ from eventstore.config import open_store
 from projections.config import open_read_models
 from projections.rebuild import rebuild
 from projections.store import ReadModelStore
-from tests.backends import is_ferretdb
 from tests.readmodels.ci_log import write_ci_log
 from tests.readmodels.workers import PROJECTIONS
 
@@ -100,15 +99,7 @@ def test_two_projectors_at_once_end_equal_to_a_rebuild(backend: str, store_url: 
         assert worker.returncode == 0, err
     with open_read_models(store_url) as store:
         projected = snapshot(store)
-    expected = rebuilt(store_url)
-    if projected != expected and is_ferretdb(store_url):
-        # FerretDB v1 runs a conditional write as a query then an update, so two workers
-        # racing on one document can both "win" (tests/readmodels/test_mongo_read_store.py
-        # measures it). Guaranteed on SQLite and MongoDB; on FerretDB, one worker per
-        # projection (docs/architecture.md).
-        differing = [name for name in expected if projected[name] != expected[name]]
-        pytest.xfail(f"FerretDB v1 lost a racing update in {differing}")
-    assert projected == expected
+    assert projected == rebuilt(store_url)
 
 
 def test_an_interrupted_rebuild_leaves_the_projection_as_it_was(

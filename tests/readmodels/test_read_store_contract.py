@@ -173,6 +173,13 @@ def insert(
     store.save(projection, version, changes)
 
 
+def fold_to(store: ReadModelStore, projection: Projection[D], version: str, end: int) -> None:
+    """Claim and finish the batch from the checkpoint up to ``end``, as a worker does."""
+    start = store.checkpoint(projection, version)
+    assert store.claim_batch(projection, version, start, end) == end
+    store.finish_batch(projection, version, start, end)
+
+
 def insert_runs(store: ReadModelStore, *runs: RunDocument) -> None:
     version = store.active_version(JOBS_HISTORY)
     insert(store, JOBS_HISTORY, version, {run_key(each): each for each in runs})
@@ -222,7 +229,7 @@ def test_a_new_version_is_empty_inactive_and_at_checkpoint_zero(
 ) -> None:
     active = read_store.active_version(SESSIONS)
     insert(read_store, SESSIONS, active, {"ada": session("ada")})
-    assert read_store.move_checkpoint(SESSIONS, active, 0, 7)
+    fold_to(read_store, SESSIONS, active, 7)
 
     fresh = read_store.new_version(SESSIONS)
 
@@ -253,7 +260,7 @@ def test_activate_switches_to_the_new_version_and_drops_the_old(
     insert(read_store, JOBS_HISTORY, old, {run_key(stale): stale})
     fresh = read_store.new_version(JOBS_HISTORY)
     insert(read_store, JOBS_HISTORY, fresh, {run_key(rebuilt): rebuilt}, position=9)
-    assert read_store.move_checkpoint(JOBS_HISTORY, fresh, 0, 9)
+    fold_to(read_store, JOBS_HISTORY, fresh, 9)
 
     read_store.activate(JOBS_HISTORY, fresh)
 
@@ -414,23 +421,49 @@ def test_versions_hold_separate_documents(read_store: ReadModelStore) -> None:
 # -- checkpoints -------------------------------------------------------------------------
 
 
-def test_the_checkpoint_moves_by_compare_and_set(read_store: ReadModelStore) -> None:
+def test_the_batch_after_a_position_is_claimed_once(read_store: ReadModelStore) -> None:
     version = read_store.active_version(SESSIONS)
-    assert read_store.move_checkpoint(SESSIONS, version, 0, 5)
-    assert not read_store.move_checkpoint(SESSIONS, version, 0, 7)
+    assert read_store.claim_batch(SESSIONS, version, 0, 5) == 5
+    assert read_store.claim_batch(SESSIONS, version, 0, 7) == 5  # the first claim holds
+    assert read_store.checkpoint(SESSIONS, version) == 0  # claimed is not finished
+    read_store.finish_batch(SESSIONS, version, 0, 5)
     assert read_store.checkpoint(SESSIONS, version) == 5
-    assert read_store.move_checkpoint(SESSIONS, version, 5, 12)
+    read_store.finish_batch(SESSIONS, version, 0, 5)  # a helper finishing it again
+    assert read_store.checkpoint(SESSIONS, version) == 5
+    assert read_store.claim_batch(SESSIONS, version, 5, 12) == 12
+    read_store.finish_batch(SESSIONS, version, 5, 12)
     assert read_store.checkpoint(SESSIONS, version) == 12
 
 
-def test_a_zombie_cannot_move_a_checkpoint_it_did_not_see(
+def test_the_checkpoint_passes_only_an_unbroken_chain_of_finished_batches(
+    read_store: ReadModelStore,
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    assert read_store.claim_batch(SESSIONS, version, 0, 4) == 4
+    assert read_store.claim_batch(SESSIONS, version, 4, 9) == 9
+    read_store.finish_batch(SESSIONS, version, 4, 9)
+    assert read_store.checkpoint(SESSIONS, version) == 0
+    read_store.finish_batch(SESSIONS, version, 0, 4)
+    assert read_store.checkpoint(SESSIONS, version) == 9
+
+
+def test_finishing_a_batch_nobody_claimed_is_refused(read_store: ReadModelStore) -> None:
+    version = read_store.active_version(SESSIONS)
+    assert read_store.claim_batch(SESSIONS, version, 0, 5) == 5
+    with pytest.raises(StoreError) as refused:
+        read_store.finish_batch(SESSIONS, version, 0, 6)
+    assert "after 0 up to 6" in str(refused.value)
+    assert read_store.checkpoint(SESSIONS, version) == 0
+
+
+def test_a_zombie_cannot_claim_from_a_checkpoint_that_moved_on(
     read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
 ) -> None:
     version = read_store.active_version(SESSIONS)
     zombie = open_again()
     seen = zombie.checkpoint(SESSIONS, version)
-    assert read_store.move_checkpoint(SESSIONS, version, seen, 10)
-    assert not zombie.move_checkpoint(SESSIONS, version, seen, 4)
+    fold_to(read_store, SESSIONS, version, 10)
+    assert zombie.claim_batch(SESSIONS, version, seen, 4) is None
     assert zombie.checkpoint(SESSIONS, version) == 10
 
 
@@ -438,7 +471,7 @@ def test_checkpoints_are_per_version_and_projection(read_store: ReadModelStore) 
     active = read_store.active_version(SESSIONS)
     rebuild = read_store.new_version(SESSIONS)
     other = read_store.active_version(REPO_CONFIGS)
-    assert read_store.move_checkpoint(SESSIONS, rebuild, 0, 30)
+    fold_to(read_store, SESSIONS, rebuild, 30)
     assert read_store.checkpoint(SESSIONS, active) == 0
     assert read_store.checkpoint(SESSIONS, rebuild) == 30
     assert read_store.checkpoint(REPO_CONFIGS, other) == 0
@@ -785,7 +818,10 @@ def test_a_version_that_is_gone_is_reported_as_gone(read_store: ReadModelStore) 
         read_store.checkpoint(SESSIONS, gone)
     with pytest.raises(VersionGoneError):
         read_store.activate(SESSIONS, gone)
-    assert not read_store.move_checkpoint(SESSIONS, gone, 0, 1)
+    with pytest.raises(VersionGoneError):
+        read_store.claim_batch(SESSIONS, gone, 0, 1)
+    with pytest.raises(VersionGoneError):
+        read_store.finish_batch(SESSIONS, gone, 0, 1)
     read_store.discard(SESSIONS, gone)  # again: nothing to do
 
 
@@ -825,3 +861,18 @@ def test_sqlite_a_reader_of_the_file_never_sees_a_half_built_projection(
     assert len(sqlite_store.versions(SESSIONS)) == 1
     assert seen
     assert set(seen) == {len(people)}
+
+
+def test_sqlite_forgets_the_batches_the_checkpoint_passed(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    version = sqlite_store.active_version(SESSIONS)
+    for end in (5, 9, 14):
+        fold_to(sqlite_store, SESSIONS, version, end)
+    assert sqlite_store.claim_batch(SESSIONS, version, 14, 20) == 20
+    db = _raw(sqlite_file)
+    try:
+        rows = db.execute("SELECT after_position, last_position FROM read_model_batches").fetchall()
+    finally:
+        db.close()
+    assert rows == [(14, 20)]
