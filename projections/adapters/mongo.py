@@ -53,7 +53,6 @@ follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -70,9 +69,7 @@ from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.errors import (
     BulkWriteError,
-    CollectionInvalid,
     ConnectionFailure,
-    DuplicateKeyError,
     OperationFailure,
     PyMongoError,
 )
@@ -84,6 +81,7 @@ from eventstore.config import redact_url, url_password
 from eventstore.errors import StoreError, StoreUnavailableError
 from projections.adapters.bson_documents import from_bson, to_bson
 from projections.adapters.mongo_batches import BATCHES, MongoBatches, VersionMissing
+from projections.adapters.mongo_versions import VERSIONS, MongoVersions
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
@@ -100,7 +98,6 @@ T = TypeVar("T")
 Raw = dict[str, Any]
 
 BACKEND: Final = "mongodb"
-VERSIONS: Final = "read_model_versions"
 POSITION: Final = "_position"
 PAGE_SIZE: Final = 500
 """Documents per reply when a query returns many (MongoDB also ends a reply at 16 MiB)."""
@@ -108,22 +105,8 @@ IN_CHUNK: Final = 1000
 """Keys per ``$in`` query."""
 READ_ATTEMPTS: Final = 3
 """How many versions a query tries while switches keep moving the pointer under it."""
-RETRIES: Final = 100
-"""How many numbers a new version tries, or switches an activation, before giving up."""
 DUPLICATE_KEY: Final = 11000
-NAMESPACE_EXISTS: Final = 48
 MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
-
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS, BATCHES})
-_INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
-    JOBS_HISTORY.name: (
-        ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
-        ("by_branch", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1), ("branch", 1)]),
-    )
-}
-"""Indexes per projection (each ending in ``run_number`` descending), for the run queries."""
 
 
 @frozen
@@ -143,20 +126,6 @@ class ServerTraits:
         if "ferretdbVersion" in build_info:
             return cls(id_lookups=True, page_size=2)
         return cls(id_lookups=False, page_size=PAGE_SIZE)
-
-
-def _checked_name(projection: Projection[Any]) -> str:
-    name = projection.name
-    if not _NAME.match(name) or name in _RESERVED or "__" in name:
-        raise StoreError(BACKEND, "naming collections", f"unusable projection name {name!r}")
-    return name
-
-
-def _number(projection: Projection[Any], version: str) -> int:
-    match = _VERSION.match(version) if isinstance(version, str) else None
-    if match is None:
-        raise StoreError(BACKEND, "naming collections", f"{projection.name} has no {version!r}")
-    return int(match.group(1))
 
 
 def _text(value: object, field: str) -> str:
@@ -191,12 +160,11 @@ class MongoReadModelStore(ReadModelStore):
             "write_concern": WriteConcern(w="majority", j=True),
             "read_concern": ReadConcern("majority"),
         }
-        self._versions = self._db.get_collection(VERSIONS, **self._concerns)
+        versions = self._db.get_collection(VERSIONS, **self._concerns)
         self._batches = MongoBatches(
-            self._versions,
-            self._db.get_collection(BATCHES, **self._concerns),
-            lambda: datetime.now(UTC),
+            versions, self._db.get_collection(BATCHES, **self._concerns), lambda: datetime.now(UTC)
         )
+        self._versions = MongoVersions(self._db, self._concerns, self._batches)
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -236,15 +204,6 @@ class MongoReadModelStore(ReadModelStore):
                 raise StoreUnavailableError(BACKEND, self._location, detail) from None
             raise StoreError(BACKEND, operation, detail) from None
 
-    def _documents(self, projection: Projection[Any], version: str) -> Collection[Raw]:
-        _number(projection, version)
-        name = f"{_checked_name(projection)}__{version}"
-        return self._db.get_collection(name, **self._concerns)
-
-    @staticmethod
-    def _version_id(projection: Projection[Any], version: str) -> str:
-        return f"{_checked_name(projection)}/{version}"
-
     # -- versions -----------------------------------------------------------------------
 
     def active_version(self, projection: Projection[D]) -> str:
@@ -253,7 +212,7 @@ class MongoReadModelStore(ReadModelStore):
         Two first calls racing both return the same version (the loser drops its own).
         """
         with self._translated("active_version"):
-            return self._live(projection)
+            return self._versions.live(projection)
 
     def new_version(self, projection: Projection[D]) -> str:
         """Create an empty, inactive version (checkpoint 0) and return its name.
@@ -262,8 +221,8 @@ class MongoReadModelStore(ReadModelStore):
         worker that outlived the discard of its version can recreate one by writing).
         """
         with self._translated("new_version"):
-            self._sweep(projection)
-            return self._create(projection)
+            self._versions.sweep(projection)
+            return self._versions.create(projection)
 
     def activate(self, projection: Projection[D], version: str) -> None:
         """Switch the pointer to ``version`` in one compare-and-set, then drop the old one.
@@ -272,169 +231,35 @@ class MongoReadModelStore(ReadModelStore):
         a version that does not exist or was retired (discarded, or replaced by another).
         """
         with self._translated("activate"):
-            self._require(projection, version)
-            self._prepare(projection, version)
-            old = self._switch_to(projection, version)
-            self._flag(projection, version)
+            self._versions.require(projection, version)
+            self._versions.prepare(projection, version)
+            old = self._versions.switch_to(projection, version)
+            self._versions.flag(projection, version)
             if old is not None:
-                self._drop(projection, old)
+                self._versions.drop(projection, old)
 
     def discard(self, projection: Projection[D], version: str) -> None:
         """Retire and drop an inactive ``version``; one that does not exist is left alone.
 
         Raises :class:`~eventstore.errors.StoreError` for the live version, which is kept.
         """
-        documents = self._documents(projection, version)
+        documents = self._versions.documents(projection, version)
         with self._translated("discard"):
-            if not self._exists(projection, version):
+            if not self._versions.exists(projection, version):
                 documents.drop()  # whatever a worker that outlived it wrote
                 return
-            if not self._retire(projection, version):
+            if not self._versions.retire(projection, version):
                 raise StoreError(
                     BACKEND,
                     "discard",
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
-            self._drop(projection, version)
+            self._versions.drop(projection, version)
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
-        condition = {"projection": _checked_name(projection), "dropped": {"$ne": True}}
         with self._translated("versions"):
-            names = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
-        return sorted(names, key=lambda version: _number(projection, version))
-
-    def _live(self, projection: Projection[Any]) -> str:
-        """Return the version the pointer names, creating and activating v1 if none."""
-        pointer = self._versions.find_one({"_id": _checked_name(projection)})
-        if pointer is not None and "active" in pointer:
-            return str(pointer["active"])
-        version = self._create(projection)
-        if self._switch(projection, version, None):
-            self._flag(projection, version)
-            return version
-        self._drop(projection, version)  # another first call won; nobody knows ours
-        return self._live(projection)
-
-    def _create(self, projection: Projection[Any]) -> str:
-        """Create an empty, inactive version: number it, register it, make its collection.
-
-        The number is taken by inserting the version's document (unique ``_id``), one
-        above every number ever handed out; version documents are kept, marked dropped,
-        after their version goes, so no number is ever handed out twice.
-        """
-        name = _checked_name(projection)
-        taken = self._versions.find({"projection": name}, {"version": 1})
-        number = max((_number(projection, doc["version"]) for doc in taken), default=0)
-        for _ in range(RETRIES):
-            number += 1
-            version = f"v{number}"
-            try:
-                self._versions.insert_one(
-                    {
-                        "_id": self._version_id(projection, version),
-                        "projection": name,
-                        "version": version,
-                        "checkpoint": 0,
-                        "active": False,
-                    }
-                )
-            except DuplicateKeyError:
-                continue  # a concurrent call took this number
-            self._prepare(projection, version)
-            return version
-        raise StoreError(BACKEND, "new_version", f"no free version number for {name}")
-
-    def _prepare(self, projection: Projection[Any], version: str) -> None:
-        """Create the version's collection and its indexes, if missing (idempotent)."""
-        documents = self._documents(projection, version)
-        try:
-            self._db.create_collection(documents.name, check_exists=False)
-        except (CollectionInvalid, OperationFailure) as exc:
-            if getattr(exc, "code", NAMESPACE_EXISTS) != NAMESPACE_EXISTS:
-                raise
-        for index, fields in _INDEXES.get(projection.name, ()):
-            documents.create_index([*fields, ("run_number", DESCENDING)], name=index)
-
-    def _switch_to(self, projection: Projection[Any], version: str) -> str | None:
-        """Point the pointer at ``version``; return the version it replaced, if any."""
-        for _ in range(RETRIES):
-            pointer = self._versions.find_one({"_id": _checked_name(projection)}) or {}
-            old: str | None = pointer.get("active")
-            if old == version:
-                return None
-            if version in pointer.get("retired", ()):
-                raise VersionGoneError(projection.name, version)
-            if self._switch(projection, version, old):
-                return old
-        raise StoreError(BACKEND, "activate", f"the active {projection.name} kept changing")
-
-    def _switch(self, projection: Projection[Any], version: str, old: str | None) -> bool:
-        """Compare-and-set the pointer from ``old`` to ``version``, retiring ``old``.
-
-        The first activation inserts the pointer, so exactly one first caller wins on
-        any server (see the module docs on FerretDB).
-        """
-        name = _checked_name(projection)
-        if old is None:
-            try:
-                self._versions.insert_one({"_id": name, "active": version, "retired": []})
-                return True
-            except DuplicateKeyError:
-                pass  # it exists: with another active version, or with none (see _retire)
-        condition: Raw = {
-            "_id": name,
-            "active": {"$exists": False} if old is None else old,
-            "retired": {"$ne": version},
-        }
-        update: Raw = {"$set": {"active": version}}
-        if old is not None:
-            update["$addToSet"] = {"retired": old}
-        return self._versions.update_one(condition, update).matched_count == 1
-
-    def _retire(self, projection: Projection[Any], version: str) -> bool:
-        """Mark ``version`` never to become active; False if it is the active one."""
-        name = _checked_name(projection)
-        condition = {"_id": name, "active": {"$ne": version}}
-        retire = {"$addToSet": {"retired": version}}
-        if self._versions.update_one(condition, retire).matched_count == 1:
-            return True
-        try:  # no pointer yet: nothing was ever activated
-            self._versions.insert_one({"_id": name, "retired": [version]})
-            return True
-        except DuplicateKeyError:
-            return self._versions.update_one(condition, retire).matched_count == 1
-
-    def _flag(self, projection: Projection[Any], version: str) -> None:
-        """Set the ``active`` flag of a version the pointer now names."""
-        found = {"_id": self._version_id(projection, version)}
-        self._versions.update_one(found, {"$set": {"active": True}})
-
-    def _exists(self, projection: Projection[Any], version: str) -> bool:
-        found = self._versions.find_one({"_id": self._version_id(projection, version)})
-        return found is not None and not found.get("dropped", False)
-
-    def _require(self, projection: Projection[Any], version: str) -> None:
-        """Raise :class:`VersionGoneError` unless ``version`` exists."""
-        if not self._exists(projection, version):
-            raise VersionGoneError(projection.name, version)
-
-    def _drop(self, projection: Projection[Any], version: str) -> None:
-        """Mark ``version`` dropped, then drop its collection (a crash between: see sweep)."""
-        dropped = {"$set": {"dropped": True, "active": False}}
-        self._versions.update_one({"_id": self._version_id(projection, version)}, dropped)
-        self._documents(projection, version).drop()
-        self._batches.forget(self._version_id(projection, version))
-
-    def _sweep(self, projection: Projection[Any]) -> None:
-        """Drop this projection's collections that no version document owns."""
-        name = _checked_name(projection)
-        # List before reading the owners: a version's document exists before its collection.
-        existing = self._db.list_collection_names(filter={"name": {"$regex": f"^{name}__v"}})
-        owned = {f"{name}__{version}" for version in self.versions(projection)}
-        for collection in existing:
-            if collection not in owned and _VERSION.match(collection[len(name) + 2 :]):
-                self._db.drop_collection(collection)
+            return self._versions.names(projection)
 
     # -- documents and checkpoints ------------------------------------------------------
 
@@ -446,12 +271,12 @@ class MongoReadModelStore(ReadModelStore):
         One round trip per 1,000 keys (``$in``), or one ``_id`` lookup per key where
         the server's traits say so (FerretDB, see :class:`ServerTraits`).
         """
-        documents = self._documents(projection, version)
+        documents = self._versions.documents(projection, version)
         wanted = [_text(key, "key") for key in dict.fromkeys(keys)]
         with self._translated("load"):
             found = list(self._by_ids(documents, wanted))
             # Checked after the read: a version's document goes before its collection does.
-            self._require(projection, version)
+            self._versions.require(projection, version)
         return {raw["_id"]: self._versioned(projection, raw) for raw in found}
 
     def _by_ids(
@@ -480,7 +305,7 @@ class MongoReadModelStore(ReadModelStore):
         """
         if not changes:
             return
-        documents = self._documents(projection, version)
+        documents = self._versions.documents(projection, version)
         replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
         with self._translated("save"):
             operations: list[InsertOne[Any] | ReplaceOne[Any]] = [
@@ -492,7 +317,7 @@ class MongoReadModelStore(ReadModelStore):
                 for change in changes
             ]
             refused, matched = _bulk_write(documents, operations)
-            if not self._exists(projection, version):
+            if not self._versions.exists(projection, version):
                 documents.drop()  # the writes recreated a dropped collection: drop it again
                 raise VersionGoneError(projection.name, version)
             if matched < len(replaces):
@@ -522,19 +347,21 @@ class MongoReadModelStore(ReadModelStore):
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
         with self._translated("checkpoint"), self._version_named(projection, version):
-            return self._batches.checkpoint(self._version_id(projection, version))
+            return self._batches.checkpoint(self._versions.version_id(projection, version))
 
     def claim_batch(
         self, projection: Projection[D], version: str, start: int, end: int
     ) -> int | None:
         """Claim ``(start, end]`` by inserting it (see :mod:`.mongo_batches`)."""
         with self._translated("claim_batch"), self._version_named(projection, version):
-            return self._batches.claim(self._version_id(projection, version), start, end)
+            return self._batches.claim(self._versions.version_id(projection, version), start, end)
 
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
         """Mark ``(start, end]`` finished, then move the checkpoint hint past it."""
         with self._translated("finish_batch"), self._version_named(projection, version):
-            finished = self._batches.finish(self._version_id(projection, version), start, end)
+            finished = self._batches.finish(
+                self._versions.version_id(projection, version), start, end
+            )
         if not finished:
             detail = f"{projection.name}/{version} has no claimed batch after {start} up to {end}"
             raise StoreError(BACKEND, "finish_batch", detail)
@@ -554,14 +381,14 @@ class MongoReadModelStore(ReadModelStore):
 
         Raises :class:`VersionGoneError` if ``version`` does not exist when it is done.
         """
-        documents = self._documents(projection, version)
+        documents = self._versions.documents(projection, version)
         with self._translated("documents"):
             order = [("_id", ASCENDING)]
             cursor = documents.find({}, sort=order, batch_size=self._traits.page_size)
             with cursor:
                 for raw in cursor:
                     yield raw["_id"], self._versioned(projection, raw)
-            self._require(projection, version)
+            self._versions.require(projection, version)
 
     def _versioned(self, projection: Projection[D], raw: Raw) -> Versioned[D]:
         """Return the document and position a stored ``raw`` holds."""
@@ -588,22 +415,22 @@ class MongoReadModelStore(ReadModelStore):
         on the version it names now.
         """
         with self._translated(operation):
-            version = self._live(projection)
+            version = self._versions.live(projection)
             for _ in range(READ_ATTEMPTS - 1):
                 try:
-                    result, settled = query(self._documents(projection, version))
+                    result, settled = query(self._versions.documents(projection, version))
                 except OperationFailure:
-                    moved = self._live(projection)
+                    moved = self._versions.live(projection)
                     if moved == version:
                         raise
                 else:
                     if settled:
                         return result
-                    moved = self._live(projection)
+                    moved = self._versions.live(projection)
                     if moved == version:
                         return result
                 version = moved
-            return query(self._documents(projection, version))[0]
+            return query(self._versions.documents(projection, version))[0]
 
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""

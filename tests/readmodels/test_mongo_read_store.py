@@ -17,8 +17,9 @@ import pymongo
 import pytest
 
 from eventstore.errors import StoreError, StoreUnavailableError
-from projections.adapters.mongo import VERSIONS, MongoReadModelStore, ServerTraits
+from projections.adapters.mongo import MongoReadModelStore, ServerTraits
 from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
+from projections.adapters.mongo_versions import VERSIONS
 from projections.documents import (
     JobLog,
     PipelineEntry,
@@ -287,7 +288,7 @@ def lose_the_race(
 
     Returns the list of versions the reader read before the switch (filled when it reads).
     """
-    live = reader._live
+    live = reader._versions.live
     before: list[str] = []
 
     def read_the_pointer_then_switch(projection: Any) -> str:
@@ -297,7 +298,7 @@ def lose_the_race(
             switch()
         return version
 
-    monkeypatch.setattr(reader, "_live", read_the_pointer_then_switch)
+    monkeypatch.setattr(reader._versions, "live", read_the_pointer_then_switch)
     return before
 
 
