@@ -1,206 +1,243 @@
-"""A scripted CI session, recorded through the :class:`Recorder`: what ``cirec demo`` plays.
+"""A CI day, recorded through the :class:`Recorder`: what ``cirec demo`` plays.
 
-A developer opens a session on a repository and comes back to it on a later commit; a
-pipeline file fails validation once, then validates and is activated; one run goes
-through build, test (with a lint job that may fail, and does) and deploy, and succeeds;
-a second run is canceled during its test stage. Every event gets a fresh id, so playing
-the demo again appends another session's worth of events next to the first.
+Three developers work on two repositories. Pipeline files are validated (one fails
+validation first) and activated; seven runs follow on several branches: successes, a
+lint job that fails but is allowed to, a failing unit test that fails its stage and
+skips the stages after it, and a deploy canceled halfway. Every job logs its output in
+chunks. Every event gets a fresh id, so playing the day again records another day next
+to the first, with the next run numbers.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any, TypedDict
+from datetime import datetime, timedelta
+from typing import Any
 
 from attrs import frozen
 
 from eventstore.catalog import Status, Trigger
+from eventstore.clock import utc_now
 from eventstore.recorder import Receipt, Recorder, RunHandle
+from eventstore.store import EventStore
 
 ACTOR = "cirec-demo"
 """The actor the demo records its events as."""
 
 
-class RepoBranch(TypedDict):
-    """The keyword arguments that name a repository branch in :class:`Recorder` calls."""
+@frozen
+class Repo:
+    """A repository of the demo."""
 
-    repo_name: str
-    repo_url: str
-    branch: str
-
-
-DEVELOPER = "alice"
-REPOSITORY = RepoBranch(
-    repo_name="cirec-demo",
-    repo_url="https://git.example.com/acme/cirec-demo.git",
-    branch="main",
-)
-FIRST_COMMIT = "3f9a2c1e8d7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"
-SECOND_COMMIT = "9c1e5b7a2f4d6e8c0b1a3d5f7e9c2b4a6d8f0e12"
-PIPELINE_NAME = "build-and-test"
-PIPELINE_FILE = ".cirec/build-and-test.yml"
-PIPELINE_CONFIG: dict[str, Any] = {
-    "name": PIPELINE_NAME,
-    "on": {"push": {"branches": ["main"]}},
-    "image": "python:3.11-slim",
-    "stages": ["build", "test", "deploy"],
-    "jobs": {
-        "compile": {"stage": "build", "script": ["python -m build --wheel"]},
-        "unit": {"stage": "test", "script": ["pip install dist/*.whl", "pytest -q"]},
-        "lint": {"stage": "test", "script": ["ruff check ."], "allow_failure": True},
-        "publish": {"stage": "deploy", "script": ["twine upload dist/*"], "only": ["main"]},
-    },
-}
-VALIDATION_ERRORS = (
-    "jobs.unit.stage: unknown stage 'tests'; the stages are build, test, deploy",
-    "jobs.publish: 'script' is required",
-)
+    name: str
+    url: str
 
 
 @frozen
-class DemoJob:
-    """A job the demo plays: its name, the two chunks of its log, and how it ends."""
+class Job:
+    """A job: what it runs, what it prints when it passes and when it fails."""
 
     name: str
-    log: tuple[str, str]
-    status: Status = Status.SUCCESS
+    script: str
+    passes: str
+    fails: str
     allows_failure: bool = False
 
+
+@frozen
+class Pipeline:
+    """A pipeline: its file and its stages, each with its jobs."""
+
+    name: str
+    stages: tuple[tuple[str, tuple[Job, ...]], ...]
+
     @property
-    def fails_stage(self) -> bool:
-        """True when this job's outcome fails its stage (a failure that was not allowed)."""
-        return self.status is Status.FAILED and not self.allows_failure
+    def file_name(self) -> str:
+        """Where the pipeline's definition lives in the repository."""
+        return f".cirec/{self.name}.yml"
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """The validated configuration, as the CI engine would store it."""
+        jobs = {
+            job.name: {"stage": stage, "script": [job.script], "allow_failure": job.allows_failure}
+            for stage, stage_jobs in self.stages
+            for job in stage_jobs
+        }
+        return {"name": self.name, "stages": [stage for stage, _ in self.stages], "jobs": jobs}
 
 
-COMPILE = DemoJob(
-    "compile",
-    (
-        "$ python -m build --wheel\n* Creating isolated environment: venv+pip...\n"
-        "* Building wheel...\n",
-        "Successfully built cirec_demo-0.3.1-py3-none-any.whl\n",
-    ),
+@frozen
+class Run:
+    """One run of the day: where, by whom, which jobs fail, and where it is canceled."""
+
+    repo: Repo
+    branch: str
+    pipeline: Pipeline
+    commit: str
+    actor: str
+    trigger: Trigger = Trigger.PUSH
+    failing: frozenset[str] = frozenset()
+    cancel_in: str | None = None
+    """The stage during which the run is canceled, if it is."""
+
+
+API = Repo("api", "https://git.example.com/acme/api.git")
+WEB = Repo("web", "https://git.example.com/acme/web.git")
+COMPILE = Job("compile", "python -m build --wheel", "Successfully built api-2.4.0.whl", "")
+UNIT = Job("unit", "pytest -q", "212 passed in 41.8s", "FAILED tests/test_login.py::test_expiry")
+LINT = Job("lint", "ruff check .", "All checks passed!", "api/auth.py:88:5: F841", True)
+PUBLISH = Job("publish", "twine upload dist/*", "View at: https://pypi.example.com/api/2.4.0", "")
+ROLLOUT = Job("rollout", "kubectl rollout status deploy/api", "deployment rolled out", "")
+BUNDLE = Job("bundle", "npm run build", "webpack compiled successfully", "")
+E2E = Job("e2e", "npx playwright test", "38 passed (52.1s)", "1 failed: checkout.spec.ts:17")
+BUILD_AND_TEST = Pipeline(
+    "build-and-test", (("build", (COMPILE,)), ("test", (UNIT, LINT)), ("publish", (PUBLISH,)))
 )
-UNIT = DemoJob(
-    "unit",
-    (
-        "$ pytest -q\n........................................                 [ 83%]\n",
-        "........                                                 [100%]\n48 passed in 3.21s\n",
-    ),
+DEPLOY = Pipeline("deploy", (("build", (COMPILE,)), ("deploy", (ROLLOUT,))))
+WEB_CI = Pipeline("ci", (("build", (BUNDLE,)), ("test", (E2E,))))
+MAIN, LOGIN = "main", "feature/login"
+SESSIONS = (
+    ("alice", API, MAIN, "a1c3e5f7"),
+    ("bob", API, LOGIN, "b0d2f4a6"),
+    ("carol", WEB, MAIN, "c9e8d7f6"),
 )
-LINT = DemoJob(
-    "lint",
-    (
-        "$ ruff check .\n",
-        "src/cirec_demo/api.py:41:5: F841 Local variable `resp` is assigned to but never used\n"
-        "Found 1 error.\n",
-    ),
-    status=Status.FAILED,
-    allows_failure=True,
+PIPELINES = ((API, MAIN, BUILD_AND_TEST), (API, LOGIN, BUILD_AND_TEST), (API, MAIN, DEPLOY))
+RUNS = (
+    Run(API, MAIN, BUILD_AND_TEST, "a1c3e5f7", "alice", failing=frozenset({"lint"})),
+    Run(API, LOGIN, BUILD_AND_TEST, "b0d2f4a6", "bob", failing=frozenset({"unit"})),
+    Run(WEB, MAIN, WEB_CI, "c9e8d7f6", "carol"),
+    Run(API, LOGIN, BUILD_AND_TEST, "b7e9a1c3", "bob"),
+    Run(API, MAIN, DEPLOY, "a1c3e5f7", "alice", Trigger.MANUAL, cancel_in="deploy"),
+    Run(WEB, MAIN, WEB_CI, "c2b4d6f8", "carol", failing=frozenset({"e2e"})),
+    Run(API, MAIN, BUILD_AND_TEST, "a8f6e4d2", "alice", Trigger.SCHEDULE),
 )
-PUBLISH = DemoJob(
-    "publish",
-    (
-        "$ twine upload dist/*\nUploading distributions to https://pypi.example.com/legacy/\n",
-        "Uploading cirec_demo-0.3.1-py3-none-any.whl\n"
-        "View at: https://pypi.example.com/project/cirec-demo/0.3.1/\n",
-    ),
-)
-STAGES: tuple[tuple[str, tuple[DemoJob, ...]], ...] = (
-    ("build", (COMPILE,)),
-    ("test", (UNIT, LINT)),
-    ("deploy", (PUBLISH,)),
-)
-"""The stages of the pipeline in order, each with its jobs."""
 
 
-def play_demo(recorder: Recorder) -> list[Receipt]:
-    """Record the whole scripted session; return the receipts of its events, in order."""
-    return [
-        *_session_and_pipeline(recorder),
-        *_successful_run(recorder),
-        *_canceled_run(recorder),
-    ]
+class DayClock:
+    """The emitters' clock of the day: starts ``hours`` ago and moves on at every event.
+
+    Each reading is ``step`` later than the one before, and :meth:`skip` jumps ahead
+    (between runs), so runs take minutes and the day spreads over hours.
+    """
+
+    def __init__(self, hours: int = 10, step: timedelta = timedelta(seconds=23)) -> None:
+        start = utc_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+        self._now = start
+        self._step = step
+
+    def __call__(self) -> datetime:
+        """Return the next moment of the day."""
+        self._now += self._step
+        return self._now
+
+    def skip(self, minutes: int) -> None:
+        """Let ``minutes`` pass without an event."""
+        self._now += timedelta(minutes=minutes)
 
 
-def stage_status(jobs: Iterable[DemoJob]) -> Status:
-    """Return how a stage (or a run) of ``jobs`` ends: failed only if a job failed unallowed."""
-    return Status.FAILED if any(job.fails_stage for job in jobs) else Status.SUCCESS
-
-
-def _session_and_pipeline(recorder: Recorder) -> list[Receipt]:
-    return [
-        recorder.open_session(DEVELOPER, **REPOSITORY, commit_hash=FIRST_COMMIT, is_remote=True),
+def play_day(store: EventStore) -> list[Receipt]:
+    """Record the whole day into ``store``; return the receipts of its events, in order."""
+    clock = DayClock()
+    recorder = Recorder(store, actor=ACTOR, clock=clock)
+    receipts = [_open_session(recorder, *session) for session in SESSIONS]
+    for repo, branch, pipeline in PIPELINES:
+        receipts += _validate(recorder, repo, branch, pipeline, "a1c3e5f7")
+    receipts.append(
         recorder.pipeline_validation_failed(
-            **REPOSITORY,
-            pipeline_file_name=PIPELINE_FILE,
-            commit_hash=FIRST_COMMIT,
-            errors=VALIDATION_ERRORS,
-            pipeline_name=PIPELINE_NAME,
-        ),
-        recorder.access_session(DEVELOPER, **REPOSITORY, commit_hash=SECOND_COMMIT, is_remote=True),
-        recorder.pipeline_validated(
-            **REPOSITORY,
-            pipeline_file_name=PIPELINE_FILE,
-            pipeline_name=PIPELINE_NAME,
-            pipeline_config=PIPELINE_CONFIG,
-            commit_hash=SECOND_COMMIT,
-        ),
-        recorder.activate_pipeline(**REPOSITORY, pipeline_name=PIPELINE_NAME),
-    ]
+            repo_name=WEB.name,
+            repo_url=WEB.url,
+            branch=MAIN,
+            pipeline_file_name=WEB_CI.file_name,
+            commit_hash="c0ffee12",
+            errors=("jobs.e2e.stage: unknown stage 'tests'; the stages are build, test",),
+            pipeline_name=WEB_CI.name,
+        )
+    )
+    receipts += _validate(recorder, WEB, MAIN, WEB_CI, "c9e8d7f6")
+    for run in RUNS:
+        clock.skip(47)
+        receipts += _play_run(recorder, run)
+    receipts.append(_access(recorder, "alice", "a8f6e4d2"))
+    return receipts
 
 
-def _start_run(recorder: Recorder, trigger: Trigger) -> RunHandle:
-    return recorder.start_run(
-        **REPOSITORY,
-        pipeline_name=PIPELINE_NAME,
-        commit_hash=SECOND_COMMIT,
-        pipeline_config=PIPELINE_CONFIG,
-        trigger=trigger,
-        actor=DEVELOPER,
+def _open_session(recorder: Recorder, user: str, repo: Repo, branch: str, commit: str) -> Receipt:
+    return recorder.open_session(
+        user,
+        repo_name=repo.name,
+        repo_url=repo.url,
+        branch=branch,
+        commit_hash=commit,
+        is_remote=True,
     )
 
 
-def _successful_run(recorder: Recorder) -> list[Receipt]:
-    run = _start_run(recorder, Trigger.PUSH)
-    receipts = [run.started]
-    for stage, jobs in STAGES:
-        receipts += _stage(recorder, run, stage, jobs)
-    every_job = (job for _, jobs in STAGES for job in jobs)
-    receipts.append(recorder.finish_run(run, stage_status(every_job)))
-    return receipts
+def _access(recorder: Recorder, user: str, commit: str) -> Receipt:
+    return recorder.access_session(
+        user, repo_name=API.name, repo_url=API.url, branch=MAIN, commit_hash=commit, is_remote=True
+    )
 
 
-def _canceled_run(recorder: Recorder) -> list[Receipt]:
-    run = _start_run(recorder, Trigger.MANUAL)
-    build, build_jobs = STAGES[0]
-    test, (first_test_job, *_) = STAGES[1]
+def _validate(
+    recorder: Recorder, repo: Repo, branch: str, pipeline: Pipeline, commit: str
+) -> list[Receipt]:
+    where = {"repo_name": repo.name, "repo_url": repo.url, "branch": branch}
     return [
-        run.started,
-        *_stage(recorder, run, build, build_jobs),
-        recorder.start_stage(run, test),
-        recorder.start_job(run, test, first_test_job.name),
-        recorder.append_log(
-            run, test, first_test_job.name, chunk_index=0, content=first_test_job.log[0]
+        recorder.pipeline_validated(
+            **where,
+            pipeline_file_name=pipeline.file_name,
+            pipeline_name=pipeline.name,
+            pipeline_config=pipeline.config,
+            commit_hash=commit,
         ),
-        recorder.cancel_run(run, reason=f"canceled by {DEVELOPER}: wrong deploy target"),
+        recorder.activate_pipeline(**where, pipeline_name=pipeline.name),
+    ]
+
+
+def _play_run(recorder: Recorder, run: Run) -> list[Receipt]:
+    handle = recorder.start_run(
+        repo_name=run.repo.name,
+        repo_url=run.repo.url,
+        branch=run.branch,
+        pipeline_name=run.pipeline.name,
+        commit_hash=run.commit,
+        pipeline_config=run.pipeline.config,
+        trigger=run.trigger,
+        actor=run.actor,
+    )
+    receipts = [handle.started]
+    for stage, jobs in run.pipeline.stages:
+        receipts.append(recorder.start_stage(handle, stage))
+        if stage == run.cancel_in:
+            return [*receipts, *_cancel(recorder, handle, stage, jobs[0], run.actor)]
+        statuses = [Status.FAILED if job.name in run.failing else Status.SUCCESS for job in jobs]
+        for job, status in zip(jobs, statuses, strict=True):
+            receipts += _job(recorder, handle, stage, job, status)
+        failed = any(
+            s is Status.FAILED and not job.allows_failure
+            for job, s in zip(jobs, statuses, strict=True)
+        )
+        stage_status = Status.FAILED if failed else Status.SUCCESS
+        receipts.append(recorder.finish_stage(handle, stage, stage_status))
+        if failed:  # later stages are skipped, as GitLab and GitHub do
+            return [*receipts, recorder.finish_run(handle, Status.FAILED)]
+    return [*receipts, recorder.finish_run(handle, Status.SUCCESS)]
+
+
+def _job(recorder: Recorder, run: RunHandle, stage: str, job: Job, status: Status) -> list[Receipt]:
+    output = job.fails if status is Status.FAILED else job.passes
+    return [
+        recorder.start_job(run, stage, job.name, allows_failure=job.allows_failure),
+        recorder.append_log(run, stage, job.name, chunk_index=0, content=f"$ {job.script}\n"),
+        recorder.append_log(run, stage, job.name, chunk_index=1, content=f"{output}\n"),
+        recorder.finish_job(run, stage, job.name, status),
+    ]
+
+
+def _cancel(recorder: Recorder, run: RunHandle, stage: str, job: Job, actor: str) -> list[Receipt]:
+    return [
+        recorder.start_job(run, stage, job.name),
+        recorder.append_log(run, stage, job.name, chunk_index=0, content=f"$ {job.script}\n"),
+        recorder.cancel_run(run, reason=f"canceled by {actor}: wrong cluster"),
         recorder.finish_run(run, Status.CANCELED),
     ]
-
-
-def _stage(
-    recorder: Recorder, run: RunHandle, stage: str, jobs: tuple[DemoJob, ...]
-) -> list[Receipt]:
-    receipts = [recorder.start_stage(run, stage)]
-    for job in jobs:
-        receipts += _job(recorder, run, stage, job)
-    receipts.append(recorder.finish_stage(run, stage, stage_status(jobs)))
-    return receipts
-
-
-def _job(recorder: Recorder, run: RunHandle, stage: str, job: DemoJob) -> list[Receipt]:
-    started = recorder.start_job(run, stage, job.name, allows_failure=job.allows_failure)
-    logs = [
-        recorder.append_log(run, stage, job.name, chunk_index=index, content=content)
-        for index, content in enumerate(job.log)
-    ]
-    return [started, *logs, recorder.finish_job(run, stage, job.name, job.status)]
