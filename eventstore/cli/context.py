@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from attrs import frozen
 
 from eventstore.cli.tables import Column, render_table
 from eventstore.codec import dump_json, json_converter
+from eventstore.config import redact_url
 from eventstore.errors import CirecError
 from eventstore.store import EventStore
 from projections.store import ReadModelStore
@@ -76,7 +78,18 @@ class Command:
         return (self.run.__doc__ or "").strip().partition("\n")[0]
 
 
-def shared_options(*, top_level: bool) -> argparse.ArgumentParser:
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+class CliParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors never show a password from a URL argument."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` (URLs in it redacted) and exit 2."""
+        super().error(URL.sub(lambda match: redact_url(match.group()), message))
+
+
+def shared_options(*, top_level: bool) -> CliParser:
     """Return the options every subcommand takes, before or after its name.
 
     Below the top level they default to "absent", so a subcommand's parser never
@@ -86,7 +99,7 @@ def shared_options(*, top_level: bool) -> argparse.ArgumentParser:
     def default(value: object) -> object:
         return value if top_level else argparse.SUPPRESS
 
-    options = argparse.ArgumentParser(add_help=False)
+    options = CliParser(add_help=False)
     options.add_argument(
         "--db",
         metavar="URL",

@@ -16,13 +16,14 @@ parses the options, opens the stores and hands the command a :class:`Context`.
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import sys
 from contextlib import ExitStack
 from importlib.metadata import version
 
 from eventstore.cli import demo, emit, project, rebuild, show, status
-from eventstore.cli.context import Command, Context, Handler, shared_options
+from eventstore.cli.context import CliParser, Command, Context, Handler, shared_options
 from eventstore.config import configured_url, open_store, redact_url, url_password
 from eventstore.errors import CirecError
 from projections.config import open_read_models
@@ -43,7 +44,7 @@ COMMANDS: tuple[Command, ...] = (
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the whole command line, subcommands included."""
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog=PROG,
         description="Record CI/CD events in an immutable log and fold them into read models.",
         parents=[shared_options(top_level=True)],
@@ -54,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = subcommands.add_parser(
             command.name,
             help=command.help,
-            description=(command.run.__doc__ or "").strip(),
+            description=inspect.getdoc(command.run),
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[shared_options(top_level=False)],
         )
