@@ -43,7 +43,7 @@ def run(context: Context) -> int:
         head = context.events.head()
         folded = projector.catch_up(lambda _name, position: progress.update(position, head))
         progress.finish()
-        context.diagnose(f"folded {folded} events into {names}")
+        context.diagnose(f"caught up: {folded} events folded into {names} in all")
     for projection in projections:
         version = context.read_models.active_version(projection)
         checkpoint = context.read_models.checkpoint(projection, version)
