@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import TypeVar
 
 from eventstore.cli import views
 from eventstore.cli.context import Command, Context, NotFoundError, shared_options
@@ -14,6 +15,7 @@ from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
 
 Show = Callable[[Context], None]
+D = TypeVar("D")
 
 
 def show_session(context: Context) -> None:
@@ -30,22 +32,14 @@ def show_session(context: Context) -> None:
 def show_repos(context: Context) -> None:
     """Show the repo configs: every pipeline of every repository branch (or of one repository)."""
     configs = [c for c in _repo_configs(context) if context.args.repo in (None, c.repo_name)]
-    if context.json:
-        for config in configs:
-            context.print_json(config)
-    else:
-        views.show_repo_configs(context, configs)
+    _print_all(context, configs, views.show_repo_configs)
 
 
 def show_runs(context: Context) -> None:
     """Show the runs of a pipeline, newest first."""
     args = context.args
     runs = context.read_models.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
-    if context.json:
-        for run in runs:
-            context.print_json(run)
-    else:
-        views.show_runs(context, runs)
+    _print_all(context, runs, views.show_runs)
 
 
 def show_run(context: Context) -> None:
@@ -69,6 +63,17 @@ def show_log(context: Context) -> None:
         context.print_json({"run_id": run.run_id, "stage": args.stage, "job": args.job, "log": log})
     else:
         context.stdout.write(log)
+
+
+def _print_all(
+    context: Context, documents: list[D], table: Callable[[Context, list[D]], None]
+) -> None:
+    """Print ``documents`` as JSON lines, or as the ``table`` for people."""
+    if context.json:
+        for document in documents:
+            context.print_json(document)
+    else:
+        table(context, documents)
 
 
 def _repo_configs(context: Context) -> list[RepoConfigDocument]:

@@ -34,9 +34,16 @@ def cirec(
     *args: str, stdin: str | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
     """Run ``cirec args`` to its end (within the timeout) and return what it did."""
+    return run(command(*args), cwd=ROOT, stdin=stdin, env=env)
+
+
+def run(
+    argv: list[str], *, cwd: Path, stdin: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``argv`` in ``cwd`` to its end (within the timeout), capturing its text output."""
     return subprocess.run(
-        command(*args),
-        cwd=ROOT,
+        argv,
+        cwd=cwd,
         env=env,
         input=stdin,
         capture_output=True,

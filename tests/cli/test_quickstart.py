@@ -6,11 +6,10 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
-from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, clean_env
+from tests.cli.helpers import ROOT, clean_env, run
 
 QUICKSTART = ROOT / "docs" / "quickstart.md"
 
@@ -24,15 +23,7 @@ def test_the_quickstart_runs_verbatim_after_the_install_step(tmp_path: Path) -> 
     bash = shutil.which("bash")
     assert bash is not None
 
-    result = subprocess.run(
-        [bash, "-eu", "-c", "\n".join(steps)],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT_SECONDS,
-        check=False,
-    )
+    result = run([bash, "-eu", "-c", "\n".join(steps)], cwd=tmp_path, env=env)
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
@@ -42,7 +33,7 @@ def test_the_quickstart_runs_verbatim_after_the_install_step(tmp_path: Path) -> 
         == 1
     )
     assert f"store: sqlite at sqlite://{tmp_path / 'quickstart.sqlite3'}" in out
-    (run,) = [json.loads(line) for line in out.splitlines() if line.startswith('{"run_id"')]
-    assert (run["run_number"], run["status"], list(run["logs"])) == (1, "success", ["test"])
+    (shown,) = [json.loads(line) for line in out.splitlines() if line.startswith('{"run_id"')]
+    assert (shown["run_number"], shown["status"], list(shown["logs"])) == (1, "success", ["test"])
     assert "$ make test\n128 passed in 4.21s\n" in out
     assert out.count(" 0 documents differ") == 6
