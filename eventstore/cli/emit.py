@@ -54,6 +54,7 @@ def run(context: Context) -> int:
     for outcome in import_lines(context.events, lines):
         if isinstance(outcome, Rejected):
             rejected += 1
+            progress.clear()
             context.diagnose(f"line {outcome.line}: {outcome.field}: {outcome.problem}")
             continue
         already += outcome.already_stored

@@ -44,6 +44,12 @@ class Progress:
             self._show()
             self._last_shown = now
 
+    def clear(self) -> None:
+        """Wipe a bar drawn on the terminal, so a diagnostic line can take its place."""
+        if self._tty and self._last_shown is not None:
+            self._stream.write("\r\x1b[K")
+            self._last_shown = self._started  # redraw at the next update
+
     def finish(self) -> None:
         """Show the final state, if anything was shown before, and end the bar's line."""
         if self._last_shown is not None and self._line:

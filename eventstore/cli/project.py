@@ -41,7 +41,13 @@ def run(context: Context) -> int:
     else:
         progress = Progress(context.stderr, "project", unit=" events")
         head = context.events.head()
-        folded = projector.catch_up(lambda _name, position: progress.update(position, head))
+        order = {projection.name: index for index, projection in enumerate(projections)}
+
+        def report(name: str, position: int) -> None:
+            # One bar over every projection: they are caught up one after the other.
+            progress.update(order[name] * head + position, len(order) * head)
+
+        folded = projector.catch_up(report)
         progress.finish()
         context.diagnose(f"caught up: {folded} events folded into {names} in all")
     for projection in projections:

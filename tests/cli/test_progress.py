@@ -54,3 +54,18 @@ def test_on_a_terminal_the_bar_is_redrawn_in_place_and_ended_by_a_newline() -> N
     drawn = stream.getvalue()
     assert drawn.count("\r\x1b[K") == 2
     assert drawn.endswith("emit [" + "#" * 8 + "." * 22 + "]  25% 50/200 bytes\n")
+
+
+def test_clearing_a_drawn_bar_wipes_its_line_and_the_next_update_redraws_it() -> None:
+    stream, clock = Terminal(), Clock()
+    progress = Progress(stream, "emit", clock=clock)
+    clock.now = 1.0
+    progress.update(1)
+    progress.clear()
+    stream.write("line 2: json: not valid JSON\n")
+    clock.now = 1.01
+    progress.update(2)
+
+    assert stream.getvalue() == (
+        "\r\x1b[Kemit: 1\r\x1b[Kline 2: json: not valid JSON\n\r\x1b[Kemit: 2"
+    )
