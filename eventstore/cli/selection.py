@@ -15,13 +15,18 @@ PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY
 
 
 def add_projection_option(parser: argparse.ArgumentParser) -> None:
-    """Add ``--projection NAME`` (repeatable); an unknown name is a usage error listing all."""
+    """Add ``--projection NAME ...``; an unknown name is a usage error listing the valid ones.
+
+    Names may follow one option or each their own (``--projection a b``, or
+    ``--projection a --projection b``).
+    """
     parser.add_argument(
         "--projection",
         metavar="NAME",
-        action="append",
+        nargs="+",
+        action="extend",
         choices=[projection.name for projection in PROJECTIONS],
-        help="only this read model (repeatable): "
+        help="only these read models: "
         + ", ".join(projection.name for projection in PROJECTIONS)
         + " (default: all)",
     )

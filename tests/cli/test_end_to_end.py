@@ -178,10 +178,13 @@ def test_rebuild_replays_into_a_new_version_and_verify_still_passes(
 ) -> None:
     lines = emit_and_project(store_url, tmp_path)
 
-    result = cirec("--db", store_url, "rebuild", "--projection", "jobs_history", "--json")
+    result = cirec(
+        "--db", store_url, "rebuild", "--projection", "jobs_history", "sessions", "--json"
+    )
 
     assert result.returncode == 0, result.stderr
-    (rebuilt,) = json_lines(result.stdout)
+    sessions, rebuilt = json_lines(result.stdout)  # in catalog order
+    assert (sessions["projection"], sessions["checkpoint"]) == ("sessions", len(lines))
     assert (rebuilt["projection"], rebuilt["checkpoint"]) == ("jobs_history", len(lines))
     with open_read_models(store_url) as store:
         assert store.active_version(JOBS_HISTORY) == rebuilt["version"]
