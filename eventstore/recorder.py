@@ -46,6 +46,15 @@ from eventstore.store import EventStore
 START_RUN_DEADLINE_SECONDS = 30.0
 
 
+def expected_version_for(event: DomainEvent) -> ExpectedVersion:
+    """Return what an emitted ``event`` expects of its stream.
+
+    A ``RunStarted`` claims its ``run_number``, so it needs its pipeline's run-number stream
+    at exactly the number before; every other event appends whatever its stream's version.
+    """
+    return event.expected_version if isinstance(event, RunStarted) else ANY
+
+
 @frozen
 class Receipt:
     """Where an event was stored."""
@@ -124,8 +133,7 @@ class Recorder:
         naming the field at fault; nothing of a rejected event is stored.
         """
         record, event = self._codec.parse_new_event(raw)
-        expected = event.expected_version if isinstance(event, RunStarted) else ANY
-        result = self._store.append(event.stream_id, [record], expected)
+        result = self._store.append(event.stream_id, [record], expected_version_for(event))
         return Receipt(
             record.event_id,
             event.stream_id,

@@ -61,6 +61,11 @@ appends with no version expectation, except for `RunStarted`: it is appended at 
 version `run_number - 1` of its pipeline's run-number stream, so a run number that is
 taken already is refused with `WrongExpectedVersionError`. `Recorder.start_run` picks
 the next free number itself and tries again when another run took it first.
+
+From a shell or another language, `cirec emit` takes the same JSON form: one event as an
+argument, or one event per line from a file or stdin (`eventstore.importer` in Python).
+Each line is validated on its own; a bad line is reported as `line N: FIELD: PROBLEM` and
+nothing from it is stored, while the good lines around it are.
 """
 
 

@@ -1,0 +1,116 @@
+"""What every subcommand is given, and how a subcommand is declared."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NoReturn, TextIO
+
+from attrs import frozen
+
+from eventstore.cli.tables import Column, render_table
+from eventstore.codec import dump_json, json_converter
+from eventstore.config import redact_url
+from eventstore.errors import CirecError
+from eventstore.store import EventStore
+from projections.store import ReadModelStore
+
+
+class NotFoundError(CirecError):
+    """Raised when a command is asked for a document or run that does not exist."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        super().__init__(f"no {what}")
+
+
+@frozen
+class Context:
+    """What a subcommand gets: its options, the open stores, and where output goes."""
+
+    args: argparse.Namespace
+    events: EventStore
+    read_models: ReadModelStore
+    location: str
+    """The store's URL, redacted: the only form of it a command may print."""
+    stdout: TextIO
+    stderr: TextIO
+
+    @property
+    def json(self) -> bool:
+        """True when results must be JSON lines rather than text for people."""
+        return bool(self.args.json)
+
+    def out(self, line: str) -> None:
+        """Print one line of result on stdout."""
+        print(line, file=self.stdout)
+
+    def diagnose(self, message: str) -> None:
+        """Print a diagnostic line on stderr (never a result)."""
+        print(message, file=self.stderr)
+
+    def print_json(self, value: Any) -> None:
+        """Print ``value`` (attrs instances included) as one line of compact JSON."""
+        self.out(dump_json(json_converter.unstructure(value)))
+
+    def print_table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
+        """Print an aligned table for people."""
+        for line in render_table(columns, rows):
+            self.out(line)
+
+
+Handler = Callable[[Context], int]
+"""A subcommand: does its work with the context and returns the exit code."""
+
+
+@frozen
+class Command:
+    """A subcommand: its name, the function that runs it, and its own options, if any."""
+
+    name: str
+    run: Handler
+    configure: Callable[[argparse.ArgumentParser], None] | None = None
+
+    @property
+    def help(self) -> str:
+        """The first line of the run function's docstring."""
+        return (self.run.__doc__ or "").strip().partition("\n")[0]
+
+
+URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
+
+
+class CliParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors never show a password from a URL argument."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print the usage and ``message`` (URLs in it redacted) and exit 2."""
+        super().error(URL.sub(lambda match: redact_url(match.group()), message))
+
+
+def shared_options(*, top_level: bool) -> CliParser:
+    """Return the options every subcommand takes, before or after its name.
+
+    Below the top level they default to "absent", so a subcommand's parser never
+    overwrites a value given before the subcommand.
+    """
+
+    def default(value: object) -> object:
+        return value if top_level else argparse.SUPPRESS
+
+    options = CliParser(add_help=False)
+    options.add_argument(
+        "--db",
+        metavar="URL",
+        default=default(None),
+        help="store URL: mongodb://…, mongodb+srv://… or sqlite:///path "
+        "(default: $MONGO_DB_URL, else the embedded SQLite file)",
+    )
+    options.add_argument(
+        "--json",
+        action="store_true",
+        default=default(False),
+        help="print results as JSON lines, one object per line",
+    )
+    return options

@@ -1,0 +1,103 @@
+"""The ``cirec`` command: parsing, the store, and how errors end a run.
+
+Conventions every subcommand shares:
+
+* ``--db URL`` picks the store (it overrides ``MONGO_DB_URL``; see :mod:`eventstore.config`)
+  and ``--json`` makes the output JSON lines; both go before or after the subcommand.
+* Results go to stdout, diagnostics to stderr; a URL is only ever printed redacted.
+* Exit codes: 0 success, 1 a :class:`CirecError` (one ``cirec: error: …`` line on stderr,
+  no traceback), a failed check (``verify``, a rejected line of ``emit``) or a reader
+  that closed stdout early, 2 a usage error (argparse's own), 130 an interrupt.
+
+A subcommand is a :class:`Command` in :data:`COMMANDS`, one module each; :func:`main`
+parses the options, opens the stores and hands the command a :class:`Context`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import inspect
+import os
+import sys
+from contextlib import ExitStack
+from importlib.metadata import version
+
+from eventstore.cli import demo, emit, project, rebuild, show, status
+from eventstore.cli.context import CliParser, Command, Context, Handler, shared_options
+from eventstore.config import configured_url, open_store, redact_url, url_password
+from eventstore.errors import CirecError
+from projections.config import open_read_models
+
+PROG = "cirec"
+
+COMMANDS: tuple[Command, ...] = (
+    demo.COMMAND,
+    emit.COMMAND,
+    project.COMMAND,
+    rebuild.REBUILD,
+    rebuild.VERIFY,
+    status.COMMAND,
+    show.COMMAND,
+)
+"""Every subcommand, in the order ``cirec --help`` lists them."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the whole command line, subcommands included."""
+    parser = CliParser(
+        prog=PROG,
+        description="Record CI/CD events in an immutable log and fold them into read models.",
+        parents=[shared_options(top_level=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {version(PROG)}")
+    subcommands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for command in COMMANDS:
+        sub = subcommands.add_parser(
+            command.name,
+            help=command.help,
+            description=inspect.getdoc(command.run),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+            parents=[shared_options(top_level=False)],
+        )
+        sub.set_defaults(run=command.run)
+        if command.configure is not None:
+            command.configure(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``cirec`` on ``argv`` (default: the command line) and return its exit code.
+
+    Usage errors, ``--help`` and ``--version`` exit through argparse (2, 0, 0). A
+    :class:`CirecError` is reported as one ``cirec: error: …`` line on stderr, with any
+    password of the store URL masked, and gives 1; so does a closed stdout, silently.
+    """
+    args = build_parser().parse_args(argv)
+    url = configured_url(args.db)
+    try:
+        with ExitStack() as stack:
+            events = stack.enter_context(open_store(url))
+            read_models = stack.enter_context(open_read_models(url))
+            context = Context(args, events, read_models, redact_url(url), sys.stdout, sys.stderr)
+            handler: Handler = args.run
+            exit_code = handler(context)
+            sys.stdout.flush()  # so a closed pipe is noticed here, not at interpreter exit
+            return exit_code
+    except CirecError as exc:
+        print(f"{PROG}: error: {error_line(exc, url)}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader of stdout went away (`cirec … | head`): stop quietly, as `cat` does,
+        # and keep the interpreter's final flush from failing again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+
+
+def error_line(exc: CirecError, url: str) -> str:
+    """Return the message of ``exc`` on one line, with the password of ``url`` masked."""
+    message = " ".join(str(exc).split())
+    secret = url_password(url)
+    return message.replace(secret, "***") if secret else message

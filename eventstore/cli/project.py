@@ -1,0 +1,78 @@
+"""``cirec project``: run the projector worker, once or following the log."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from eventstore.cli.context import Command, Context
+from eventstore.cli.progress import Progress
+from eventstore.cli.selection import add_projection_option, selected
+from projections.worker import Projector
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add ``--follow`` and ``--projection``."""
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep folding new events until SIGINT or SIGTERM (default: catch up and exit)",
+    )
+    add_projection_option(parser)
+
+
+def run(context: Context) -> int:
+    """Fold the log into the read models: catch up and exit, or keep following it.
+
+    With ``--follow`` the worker polls for new events until it receives SIGINT (Ctrl-C)
+    or SIGTERM, finishes the batch in hand and exits 0.
+    """
+    projections = selected(context.args)
+    projector = Projector(context.events, context.read_models, projections)
+    names = ", ".join(projection.name for projection in projections)
+    if context.args.follow:
+        with _stop_on_signals() as stop:
+            context.diagnose(f"following the log into {names}; SIGINT or SIGTERM stops")
+            projector.follow(stop.is_set, stop.wait)
+        context.diagnose("stopped")
+    else:
+        progress = Progress(context.stderr, "project", unit=" events")
+        head = context.events.head()
+        order = {projection.name: index for index, projection in enumerate(projections)}
+
+        def report(name: str, position: int) -> None:
+            # One bar over every projection: they are caught up one after the other.
+            progress.update(order[name] * head + position, len(order) * head)
+
+        folded = projector.catch_up(report)
+        progress.finish()
+        context.diagnose(f"caught up: {folded} events folded into {names} in all")
+    for projection in projections:
+        version = context.read_models.active_version(projection)
+        checkpoint = context.read_models.checkpoint(projection, version)
+        if context.json:
+            context.print_json({"projection": projection.name, "checkpoint": checkpoint})
+        else:
+            context.out(f"{projection.name}: checkpoint {checkpoint}")
+    return 0
+
+
+@contextmanager
+def _stop_on_signals() -> Iterator[threading.Event]:
+    """Yield an event that SIGINT and SIGTERM set; restore the former handlers after."""
+    stop = threading.Event()
+    previous = {
+        number: signal.signal(number, lambda _signum, _frame: stop.set())
+        for number in (signal.SIGINT, signal.SIGTERM)
+    }
+    try:
+        yield stop
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+COMMAND = Command("project", run, configure)

@@ -1,0 +1,148 @@
+"""``cirec show``: the read models, as tables for people or JSON lines for machines."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TypeVar
+
+from eventstore.cli import views
+from eventstore.cli.context import Command, Context, NotFoundError, shared_options
+from eventstore.errors import ConfigError
+from projections.documents import RepoConfigDocument, RunDocument
+from projections.logs import full_job_log
+from projections.repo_configs import REPO_CONFIGS
+from projections.sessions import SESSIONS
+
+Show = Callable[[Context], None]
+D = TypeVar("D")
+
+
+def show_session(context: Context) -> None:
+    """Show the session of a user: the repository state of their latest command."""
+    session = context.read_models.get(SESSIONS, context.args.user_id)
+    if session is None:
+        raise NotFoundError(f"session for user {context.args.user_id!r}")
+    if context.json:
+        context.print_json(session)
+    else:
+        views.show_fields(context, session)
+
+
+def show_repos(context: Context) -> None:
+    """Show the repo configs: every pipeline of every repository branch (or of one repository)."""
+    configs = [c for c in _repo_configs(context) if context.args.repo in (None, c.repo_name)]
+    _print_all(context, configs, views.show_repo_configs)
+
+
+def show_runs(context: Context) -> None:
+    """Show the runs of a pipeline, newest first."""
+    args = context.args
+    runs = context.read_models.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
+    _print_all(context, runs, views.show_runs)
+
+
+def show_run(context: Context) -> None:
+    """Show one run of a pipeline with its stages and jobs."""
+    run = _run(context)
+    if context.json:
+        context.print_json(run)
+    else:
+        views.show_run(context, run)
+
+
+def show_log(context: Context) -> None:
+    """Print the full log of one job of a run, read back from the event log."""
+    args = context.args
+    run = _run(context)
+    stage = run.logs.get(args.stage)
+    if stage is None or args.job not in stage.jobs:
+        raise NotFoundError(f"job {args.job!r} in stage {args.stage!r} of run #{run.run_number}")
+    log = full_job_log(context.events, run.run_id, args.stage, args.job)
+    if context.json:
+        context.print_json({"run_id": run.run_id, "stage": args.stage, "job": args.job, "log": log})
+    else:
+        context.stdout.write(log)
+
+
+def _print_all(
+    context: Context, documents: list[D], table: Callable[[Context, list[D]], None]
+) -> None:
+    """Print ``documents`` as JSON lines, or as the ``table`` for people."""
+    if context.json:
+        for document in documents:
+            context.print_json(document)
+    else:
+        table(context, documents)
+
+
+def _repo_configs(context: Context) -> list[RepoConfigDocument]:
+    version = context.read_models.active_version(REPO_CONFIGS)
+    return [doc.document for _, doc in context.read_models.documents(REPO_CONFIGS, version)]
+
+
+def _repo_url(context: Context) -> str:
+    """Return ``--url``, else the one URL known for the repository name."""
+    args = context.args
+    if args.url:
+        return str(args.url)
+    urls = sorted({c.repo_url for c in _repo_configs(context) if c.repo_name == args.repo})
+    if not urls:
+        raise NotFoundError(f"repository named {args.repo!r} in repo_configs; give --url")
+    if len(urls) > 1:
+        raise ConfigError("--url", "", f"{args.repo!r} names several repositories: {urls}")
+    return urls[0]
+
+
+def _run(context: Context) -> RunDocument:
+    args = context.args
+    run = context.read_models.run(args.repo, _repo_url(context), args.pipeline, args.number)
+    if run is None:
+        raise NotFoundError(f"run #{args.number} of pipeline {args.pipeline!r} of {args.repo!r}")
+    return run
+
+
+def _run_arguments(parser: argparse.ArgumentParser, *, number: bool) -> None:
+    parser.add_argument("repo", metavar="REPO", help="repository name")
+    parser.add_argument("pipeline", metavar="PIPELINE", help="pipeline name")
+    if number:
+        parser.add_argument("number", metavar="RUN", type=int, help="run number")
+    parser.add_argument(
+        "--url", help="repository URL (needed only when several repositories share REPO)"
+    )
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add one sub-subcommand per view of the read models."""
+    views_parser = parser.add_subparsers(dest="view", metavar="VIEW", required=True)
+
+    def add(name: str, show: Show) -> argparse.ArgumentParser:
+        summary = (show.__doc__ or "").strip()
+        sub = views_parser.add_parser(
+            name, help=summary, description=summary, parents=[shared_options(top_level=False)]
+        )
+        sub.set_defaults(show=show)
+        return sub
+
+    add("session", show_session).add_argument("user_id", metavar="USER", help="user id")
+    add("repos", show_repos).add_argument(
+        "repo", metavar="REPO", nargs="?", help="only this repository name"
+    )
+    runs = add("runs", show_runs)
+    _run_arguments(runs, number=False)
+    runs.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    _run_arguments(add("run", show_run), number=True)
+    log = add("log", show_log)
+    _run_arguments(log, number=True)
+    log.add_argument("stage", metavar="STAGE", help="stage name")
+    log.add_argument("job", metavar="JOB", help="job name")
+
+
+def run(context: Context) -> int:
+    """Show the read models: a session, repo configs, runs, one run, or one job's log."""
+    show: Show = context.args.show
+    show(context)
+    return 0
+
+
+COMMAND = Command("show", run, configure)

@@ -1,0 +1,154 @@
+"""Plays the demo's CI day through the :class:`Recorder`, on a clock of its own."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from eventstore.catalog import Status
+from eventstore.clock import utc_now
+from eventstore.demo.day import (
+    ACTOR,
+    API,
+    MAIN,
+    PIPELINES,
+    RUNS,
+    SESSIONS,
+    WEB,
+    WEB_CI,
+    Job,
+    Pipeline,
+    Repo,
+    Run,
+)
+from eventstore.recorder import Receipt, Recorder, RunHandle
+from eventstore.store import EventStore
+
+
+class DayClock:
+    """The emitters' clock of the day: starts ``hours`` ago and moves on at every event.
+
+    Each reading is ``step`` later than the one before, and :meth:`skip` jumps ahead
+    (between runs), so runs take minutes and the day spreads over hours.
+    """
+
+    def __init__(self, hours: int = 10, step: timedelta = timedelta(seconds=23)) -> None:
+        start = utc_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+        self._now = start
+        self._step = step
+
+    def __call__(self) -> datetime:
+        """Return the next moment of the day."""
+        self._now += self._step
+        return self._now
+
+    def skip(self, minutes: int) -> None:
+        """Let ``minutes`` pass without an event."""
+        self._now += timedelta(minutes=minutes)
+
+
+def play_day(store: EventStore) -> list[Receipt]:
+    """Record the whole day into ``store``; return the receipts of its events, in order."""
+    clock = DayClock()
+    recorder = Recorder(store, actor=ACTOR, clock=clock)
+    receipts = [_open_session(recorder, *session) for session in SESSIONS]
+    for repo, branch, pipeline in PIPELINES:
+        receipts += _validate(recorder, repo, branch, pipeline, "a1c3e5f7")
+    receipts.append(
+        recorder.pipeline_validation_failed(
+            repo_name=WEB.name,
+            repo_url=WEB.url,
+            branch=MAIN,
+            pipeline_file_name=WEB_CI.file_name,
+            commit_hash="c0ffee12",
+            errors=("jobs.e2e.stage: unknown stage 'tests'; the stages are build, test",),
+            pipeline_name=WEB_CI.name,
+        )
+    )
+    receipts += _validate(recorder, WEB, MAIN, WEB_CI, "c9e8d7f6")
+    for run in RUNS:
+        clock.skip(47)
+        receipts += _play_run(recorder, run)
+    receipts.append(_access(recorder, "alice", "a8f6e4d2"))
+    return receipts
+
+
+def _open_session(recorder: Recorder, user: str, repo: Repo, branch: str, commit: str) -> Receipt:
+    return recorder.open_session(
+        user,
+        repo_name=repo.name,
+        repo_url=repo.url,
+        branch=branch,
+        commit_hash=commit,
+        is_remote=True,
+    )
+
+
+def _access(recorder: Recorder, user: str, commit: str) -> Receipt:
+    return recorder.access_session(
+        user, repo_name=API.name, repo_url=API.url, branch=MAIN, commit_hash=commit, is_remote=True
+    )
+
+
+def _validate(
+    recorder: Recorder, repo: Repo, branch: str, pipeline: Pipeline, commit: str
+) -> list[Receipt]:
+    where = {"repo_name": repo.name, "repo_url": repo.url, "branch": branch}
+    return [
+        recorder.pipeline_validated(
+            **where,
+            pipeline_file_name=pipeline.file_name,
+            pipeline_name=pipeline.name,
+            pipeline_config=pipeline.config,
+            commit_hash=commit,
+        ),
+        recorder.activate_pipeline(**where, pipeline_name=pipeline.name),
+    ]
+
+
+def _play_run(recorder: Recorder, run: Run) -> list[Receipt]:
+    handle = recorder.start_run(
+        repo_name=run.repo.name,
+        repo_url=run.repo.url,
+        branch=run.branch,
+        pipeline_name=run.pipeline.name,
+        commit_hash=run.commit,
+        pipeline_config=run.pipeline.config,
+        trigger=run.trigger,
+        actor=run.actor,
+    )
+    receipts = [handle.started]
+    for stage, jobs in run.pipeline.stages:
+        receipts.append(recorder.start_stage(handle, stage))
+        if stage == run.cancel_in:
+            return [*receipts, *_cancel(recorder, handle, stage, jobs[0], run.actor)]
+        statuses = [Status.FAILED if job.name in run.failing else Status.SUCCESS for job in jobs]
+        for job, status in zip(jobs, statuses, strict=True):
+            receipts += _job(recorder, handle, stage, job, status)
+        failed = any(
+            s is Status.FAILED and not job.allows_failure
+            for job, s in zip(jobs, statuses, strict=True)
+        )
+        stage_status = Status.FAILED if failed else Status.SUCCESS
+        receipts.append(recorder.finish_stage(handle, stage, stage_status))
+        if failed:  # later stages are skipped, as GitLab and GitHub do
+            return [*receipts, recorder.finish_run(handle, Status.FAILED)]
+    return [*receipts, recorder.finish_run(handle, Status.SUCCESS)]
+
+
+def _job(recorder: Recorder, run: RunHandle, stage: str, job: Job, status: Status) -> list[Receipt]:
+    output = job.fails if status is Status.FAILED else job.passes
+    return [
+        recorder.start_job(run, stage, job.name, allows_failure=job.allows_failure),
+        recorder.append_log(run, stage, job.name, chunk_index=0, content=f"$ {job.script}\n"),
+        recorder.append_log(run, stage, job.name, chunk_index=1, content=f"{output}\n"),
+        recorder.finish_job(run, stage, job.name, status),
+    ]
+
+
+def _cancel(recorder: Recorder, run: RunHandle, stage: str, job: Job, actor: str) -> list[Receipt]:
+    return [
+        recorder.start_job(run, stage, job.name),
+        recorder.append_log(run, stage, job.name, chunk_index=0, content=f"$ {job.script}\n"),
+        recorder.cancel_run(run, reason=f"canceled by {actor}: wrong cluster"),
+        recorder.finish_run(run, Status.CANCELED),
+    ]

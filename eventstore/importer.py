@@ -1,0 +1,139 @@
+"""Import events given as JSON lines (the documented JSON form), one line at a time.
+
+Each line is parsed and validated on its own. A bad line is reported, with the field at
+fault, and nothing from it is stored; the good lines before and after it are stored.
+Consecutive good lines bound for the same stream are appended together, for speed, but a
+batch only ever holds lines that passed validation; if the store refuses a batch (an id
+stored by an earlier, partial import, say), its lines are appended one by one so each
+gets its own verdict. Appending is idempotent by ``event_id``: importing the same lines
+again stores nothing new and reports the original positions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from typing import Any
+from uuid import UUID
+
+from attrs import frozen
+
+from eventstore.codec import Codec
+from eventstore.errors import (
+    AppendTooLargeError,
+    DuplicateEventError,
+    InvalidEventError,
+    WrongExpectedVersionError,
+)
+from eventstore.recorder import expected_version_for
+from eventstore.records import ANY, ExpectedVersion, NewEvent
+from eventstore.store import EventStore
+
+MAX_BATCH = 500
+"""The most lines one append carries."""
+
+
+@frozen
+class Appended:
+    """A line whose event is in the store: appended now, or by an earlier import."""
+
+    line: int
+    event_id: UUID
+    stream_id: str
+    position: int
+    already_stored: bool
+    """True when an earlier import (or any earlier append) had stored this event."""
+
+
+@frozen
+class Rejected:
+    """A line that was not stored, the field at fault and why."""
+
+    line: int
+    field: str
+    problem: str
+
+
+Outcome = Appended | Rejected
+
+
+@frozen
+class _Parsed:
+    line: int
+    stream_id: str
+    record: NewEvent
+    expected: ExpectedVersion
+
+
+def import_lines(
+    store: EventStore, lines: Iterable[tuple[int, str]], codec: Codec | None = None
+) -> Iterator[Outcome]:
+    """Import numbered JSON lines into ``store``; yield one outcome per non-blank line.
+
+    Outcomes come in line order within a batch; a rejected line is reported as soon as
+    it is read, before the batch of good lines preceding it is appended. Failures of the
+    store itself (unreachable, …) are raised, not reported per line.
+    """
+    codec = codec or Codec()
+    batch: list[_Parsed] = []
+    for number, text in lines:
+        if not text.strip():
+            continue
+        parsed = _parse(codec, number, text)
+        if isinstance(parsed, Rejected):
+            yield parsed
+            continue
+        if batch and (
+            parsed.stream_id != batch[0].stream_id
+            or parsed.expected is not ANY
+            or batch[0].expected is not ANY
+            or len(batch) >= MAX_BATCH
+        ):
+            yield from _flush(store, batch)
+            batch = []
+        batch.append(parsed)
+    if batch:
+        yield from _flush(store, batch)
+
+
+def _parse(codec: Codec, number: int, text: str) -> _Parsed | Rejected:
+    try:
+        raw: Any = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return Rejected(number, "json", f"not valid JSON: {exc.msg} (column {exc.colno})")
+    try:
+        record, event = codec.parse_new_event(raw)
+    except InvalidEventError as exc:
+        return Rejected(number, exc.field or "event", exc.reason)
+    return _Parsed(number, event.stream_id, record, expected_version_for(event))
+
+
+def _flush(store: EventStore, batch: list[_Parsed]) -> Iterator[Outcome]:
+    if len(batch) == 1:
+        yield _append_one(store, batch[0])
+        return
+    try:
+        result = store.append(batch[0].stream_id, [parsed.record for parsed in batch], ANY)
+    except (DuplicateEventError, AppendTooLargeError):
+        for parsed in batch:
+            yield _append_one(store, parsed)
+        return
+    for parsed, position in zip(batch, result.positions, strict=True):
+        yield _appended(parsed, position, result.already_stored)
+
+
+def _append_one(store: EventStore, parsed: _Parsed) -> Outcome:
+    try:
+        result = store.append(parsed.stream_id, [parsed.record], parsed.expected)
+    except WrongExpectedVersionError as exc:
+        return Rejected(parsed.line, "data.run_number", str(exc))
+    except DuplicateEventError as exc:
+        return Rejected(parsed.line, "event_id", exc.reason)
+    except (AppendTooLargeError, InvalidEventError) as exc:
+        field = exc.field if isinstance(exc, InvalidEventError) else "data"
+        return Rejected(parsed.line, field, str(exc))
+    return _appended(parsed, result.positions[0], result.already_stored)
+
+
+def _appended(parsed: _Parsed, position: int, already_stored: bool) -> Appended:
+    return Appended(parsed.line, parsed.record.event_id, parsed.stream_id, position, already_stored)

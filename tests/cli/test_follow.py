@@ -1,0 +1,63 @@
+"""``cirec project --follow`` keeps the read models current and stops cleanly on a signal."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from eventstore.config import open_store
+from eventstore.recorder import Recorder
+from projections.config import open_read_models
+from projections.sessions import SESSIONS
+from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, command
+
+DEADLINE_SECONDS = 30.0
+
+
+def open_session(url: str, commit: str) -> None:
+    with open_store(url) as events:
+        Recorder(events, actor="dev").open_session(
+            "ada", repo_name="api", repo_url="u", branch="main", commit_hash=commit, is_remote=True
+        )
+
+
+def wait_for_commit(url: str, commit: str, worker: subprocess.Popen[str]) -> None:
+    """Poll the read model until the worker has projected ``commit``, within the deadline."""
+    deadline = time.monotonic() + DEADLINE_SECONDS
+    with open_read_models(url) as store:
+        while (doc := store.get(SESSIONS, "ada")) is None or doc.commit_hash != commit:
+            assert worker.poll() is None, "the worker exited early"
+            assert time.monotonic() < deadline, f"{commit} not projected in time"
+            time.sleep(0.02)  # a poll interval, not a wait for correctness
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_follow_projects_new_events_and_exits_0_on_a_signal(
+    store_url: str, signum: signal.Signals, tmp_path: Path
+) -> None:
+    worker = subprocess.Popen(
+        command("--db", store_url, "project", "--follow", "--projection", "sessions"),
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for commit in ("c0ffee1", "c0ffee2"):
+            open_session(store_url, commit)
+            wait_for_commit(store_url, commit, worker)
+        worker.send_signal(signum)
+        stdout, stderr = worker.communicate(timeout=TIMEOUT_SECONDS)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate(timeout=TIMEOUT_SECONDS)
+
+    assert worker.returncode == 0, stderr
+    assert stderr.splitlines()[-1] == "stopped"
+    assert "Traceback" not in stderr
+    assert stdout == "sessions: checkpoint 2\n"

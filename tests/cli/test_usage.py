@@ -1,0 +1,64 @@
+"""What every command shares: help, version, usage errors, exit codes."""
+
+from __future__ import annotations
+
+from importlib.metadata import version
+from pathlib import Path
+
+import pytest
+
+from tests.cli.helpers import cirec
+
+COMMANDS = ["demo", "emit", "project", "rebuild", "verify", "status", "show"]
+
+
+@pytest.mark.parametrize("args", [[], *[[name] for name in COMMANDS]], ids=str)
+def test_help_exits_0_and_documents_the_shared_options(args: list[str]) -> None:
+    result = cirec(*args, "--help")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: cirec")
+    assert "--db URL" in result.stdout
+    assert "--json" in result.stdout
+
+
+def test_top_level_help_lists_every_command() -> None:
+    result = cirec("--help")
+
+    assert all(f"    {name}" in result.stdout for name in COMMANDS), result.stdout
+
+
+def test_version_prints_the_package_version() -> None:
+    result = cirec("--version")
+
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"cirec {version('cirec')}"
+
+
+def test_unknown_subcommand_is_a_usage_error_naming_the_choices() -> None:
+    result = cirec("dmeo")
+
+    assert result.returncode == 2
+    assert "invalid choice: 'dmeo'" in result.stderr
+    assert "demo" in result.stderr.splitlines()[-1]
+
+
+@pytest.mark.parametrize("command", ["project", "rebuild", "verify"])
+def test_an_unknown_projection_is_a_usage_error_listing_the_valid_ones(command: str) -> None:
+    result = cirec(command, "--projection", "session")
+
+    assert result.returncode == 2
+    assert result.stdout == ""
+    last = result.stderr.splitlines()[-1]
+    assert "invalid choice: 'session'" in last
+    assert all(name in last for name in ("'sessions'", "'repo_configs'", "'jobs_history'"))
+
+
+def test_an_unknown_url_scheme_is_one_error_line(tmp_path: Path) -> None:
+    result = cirec("--db", "mongdb://127.0.0.1/x", "status")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "cirec: error: url='mongdb://127.0.0.1/x': unknown scheme 'mongdb', "
+        "expected one of ['mongodb', 'mongodb+srv', 'sqlite']; did you mean mongodb://?"
+    ]
