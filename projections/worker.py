@@ -27,7 +27,6 @@ from typing import Any
 from attrs import frozen
 
 from eventstore.codec import Codec
-from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections.projection import Envelope, Projection
 from projections.store import Change, ReadModelStore, StaleWriteError, VersionGoneError
@@ -88,6 +87,7 @@ class Projector:
         self._projections = tuple(projections)
         self._batch_size = batch_size
         self._codec = codec or Codec()
+        self._last_read: tuple[int, list[Envelope]] | None = None
 
     def step(self, projection: Projection[Any], version: str | None = None) -> StepResult:
         """Fold the next batch of the log into ``version`` (by default the active one).
@@ -110,22 +110,33 @@ class Projector:
     def _step(self, projection: Projection[Any], version: str) -> StepResult | None:
         """Fold one batch; None if the checkpoint moved under this step (try again)."""
         start = self._store.checkpoint(projection, version)
-        records = self._read(start, self._batch_size)
-        if not records:
+        batch = self._read(start, self._batch_size)
+        if not batch:
             return StepResult(0, start)
-        end = self._store.claim_batch(projection, version, start, records[-1].position)
+        end = self._store.claim_batch(projection, version, start, batch[-1].position)
         if end is None:
             return None  # another worker moved the checkpoint meanwhile
-        if end != records[-1].position:  # another worker's batch: fold exactly that
-            records = self._read(start, end - start)
-        batch = [Envelope.of(record, self._codec) for record in records]
+        if end != batch[-1].position:  # another worker's batch: fold exactly that
+            batch = self._read(start, end - start)
         self._fold_into(projection, version, batch)
         self._store.finish_batch(projection, version, start, end)
         return StepResult(len(batch), end)
 
-    def _read(self, after: int, count: int) -> list[RecordedEvent]:
-        """Return the (at most) ``count`` events after position ``after``."""
-        return list(itertools.islice(self._events.read_all(after, batch_size=count), count))
+    def _read(self, after: int, count: int) -> list[Envelope]:
+        """Return the (at most) ``count`` events after position ``after``, decoded.
+
+        The last full read is kept: projections whose checkpoints are level (see
+        :meth:`catch_up`) read and decode each batch once between them. Stored events
+        never change and positions have no gaps, so a full batch read again would be the
+        same; a short one (the head is near) is read afresh, as the head may have moved.
+        """
+        kept = self._last_read
+        if kept is not None and kept[0] == after and len(kept[1]) == count:
+            return kept[1]
+        records = itertools.islice(self._events.read_all(after, batch_size=count), count)
+        batch = [Envelope.of(record, self._codec) for record in records]
+        self._last_read = (after, batch)
+        return batch
 
     def _fold_into(self, projection: Projection[Any], version: str, batch: list[Envelope]) -> None:
         """Fold ``batch`` into the stored documents, reloading after each lost race."""
@@ -143,10 +154,19 @@ class Projector:
         raise StaleWriteError(projection.name, "*", None)
 
     def catch_up(self, on_progress: Callable[[str, int], None] | None = None) -> int:
-        """Fold everything the log holds now; return how many events were folded in all."""
+        """Fold everything the log holds now; return how many events were folded in all.
+
+        The projections take turns, a batch each, so while their checkpoints are level
+        each batch of the log is read once for all of them.
+        """
         total = 0
-        for projection in self._projections:
-            while (result := self.step(projection)).events:
+        behind = list(self._projections)
+        while behind:
+            for projection in tuple(behind):
+                result = self.step(projection)
+                if not result.events:
+                    behind.remove(projection)
+                    continue
                 total += result.events
                 if on_progress is not None:
                     on_progress(projection.name, result.checkpoint)
