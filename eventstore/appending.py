@@ -5,6 +5,7 @@ Adapters find what is stored; these pure functions decide what that means.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
@@ -57,8 +58,9 @@ def check_call(
     for index, event in enumerate(events):
         if not isinstance(event, NewEvent):
             raise InvalidEventError(f"events[{index}]", "expected a NewEvent", type(event).__name__)
-    ids = [event.event_id for event in events]
-    repeated = sorted({str(event_id) for event_id in ids if ids.count(event_id) > 1})
+    # Counted in one pass: list.count per id made a 1,000-event append take ~0.5 s.
+    counts = Counter(event.event_id for event in events)
+    repeated = sorted(str(event_id) for event_id, n in counts.items() if n > 1)
     if repeated:
         raise DuplicateEventError(stream_id, repeated, "event ids repeated within one append")
     expected = check_expected_version(expected_version)
