@@ -65,7 +65,10 @@ def check_call(
         raise DuplicateEventError(stream_id, repeated, "event ids repeated within one append")
     expected = check_expected_version(expected_version)
     payloads = [dump_json(event.data) for event in events]
-    size = sum(len(payload.encode()) for payload in payloads)
+    size = sum(len(payload) for payload in payloads)
+    # A character is at most 4 bytes of UTF-8: encode only when the bound is not enough.
+    if size * 4 > MAX_APPEND_BYTES:
+        size = sum(len(payload.encode()) for payload in payloads)
     if size > MAX_APPEND_BYTES:
         raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)
     return expected, payloads
