@@ -1,16 +1,21 @@
 """``lag_p50_ms`` and ``lag_p99_ms``: time from append to visible in ``jobs_history``.
 
-A writer process (``python -m bench.lag URL SECONDS RATE``) appends the workload one event
+A writer process (``python -m bench.lag write URL SECONDS RATE``) appends the workload one event
 per append at a steady rate, and prints, per append, the wall-clock time the append
-returned and its position, with the job it starts or finishes. This process runs a
-:class:`Projector` following the log in a thread, and polls: the read-model query API
+returned and its position, with the job it starts or finishes. This process starts a
+:class:`Projector` following the log, and polls: the read-model query API
 (``run``) until each job shows as started or finished, and, as the baseline, the log
 itself until each position is there. Both sides use the same clock (``time.time``).
+
+The projector runs in a process of its own (``python -m bench.lag follow URL``), as a
+worker does in production, so the pollers' decoding does not compete with it for the
+interpreter lock.
 """
 
 from __future__ import annotations
 
 import json
+import signal
 import statistics
 import subprocess
 import sys
@@ -39,15 +44,13 @@ JobKey = tuple[str, str, str, int, str, str, str]
 
 def measure(place: Place, seconds: float, rate: float) -> dict[str, Figure]:
     """Return the lag figures with a writer appending ``rate`` events/s for ``seconds``."""
-    stop = threading.Event()
     # The log and the read models exist before the writer and the pollers start.
     with open_store(place.url), open_read_models(place.url) as models:
         for projection in PROJECTIONS:
             models.active_version(projection)
-    follower = threading.Thread(target=_follow, args=(place, stop), daemon=True)
-    follower.start()
+    follower = subprocess.Popen([sys.executable, "-m", "bench.lag", "follow", place.url])
     writer = subprocess.Popen(
-        [sys.executable, "-m", "bench.lag", place.url, str(seconds), str(rate)],
+        [sys.executable, "-m", "bench.lag", "write", place.url, str(seconds), str(rate)],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -58,9 +61,9 @@ def measure(place: Place, seconds: float, rate: float) -> dict[str, Figure]:
     try:
         model_lags, log_lags, written, unseen = _poll(place, lines, reader)
     finally:
-        stop.set()
         writer.wait()
-        follower.join()
+        follower.terminate()
+        follower.wait()
     achieved = written / seconds
     label = f"in the log itself; writer {achieved:.0f} ev/s, {len(model_lags)} job events"
     if unseen:
@@ -78,9 +81,11 @@ def _pct(samples: list[float], percent: int) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[percent - 1] * 1000
 
 
-def _follow(place: Place, stop: threading.Event) -> None:
-    """Run a projector on the three read models until ``stop`` is set."""
-    with open_store(place.url) as events, open_read_models(place.url) as models:
+def follow(url: str) -> None:
+    """Run a projector on the three read models of ``url`` until SIGTERM."""
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with open_store(url) as events, open_read_models(url) as models:
         Projector(events, models, PROJECTIONS).follow(stop.is_set, stop.wait)
 
 
@@ -118,7 +123,7 @@ def _poll(
             now_head = head_of_log()
             while positions and positions[0][0] <= now_head:
                 log_lags.append(time.time() - positions.popleft()[1])
-            for key in [k for k in jobs if _visible(models, k)]:
+            for key in _visible(models, list(jobs)):
                 model_lags.append(time.time() - jobs.pop(key))
             time.sleep(POLL_SECONDS)
     finally:
@@ -130,13 +135,22 @@ def _poll(
     return model_lags, log_lags, written, len(jobs)
 
 
-def _visible(models: Any, key: JobKey) -> bool:
-    """Tell whether ``jobs_history`` shows the job's start or end (``key`` says which)."""
-    repo_name, repo_url, pipeline, number, stage, job, what = key
-    run = models.run(repo_name, repo_url, pipeline, number)
-    if run is None or stage not in run.logs or job not in run.logs[stage].jobs:
-        return False
-    return what == "started" or run.logs[stage].jobs[job].job_status != RUNNING
+def _visible(models: Any, keys: list[JobKey]) -> list[JobKey]:
+    """Return the job events of ``keys`` that ``jobs_history`` shows (one query per run)."""
+    shown: list[JobKey] = []
+    runs = {key[:4] for key in keys}
+    for repo_name, repo_url, pipeline, number in runs:
+        run = models.run(repo_name, repo_url, pipeline, number)
+        if run is None:
+            continue
+        for key in keys:
+            stage, job, what = key[4:]
+            if key[:4] != (repo_name, repo_url, pipeline, number) or stage not in run.logs:
+                continue
+            found = run.logs[stage].jobs.get(job)
+            if found is not None and (what == "started" or found.job_status != RUNNING):
+                shown.append(key)
+    return shown
 
 
 def _log_head(place: Place) -> Any:
@@ -186,4 +200,7 @@ def writer(url: str, seconds: float, rate: float) -> None:
 
 
 if __name__ == "__main__":
-    writer(sys.argv[1], float(sys.argv[2]), float(sys.argv[3]))
+    if sys.argv[1] == "follow":
+        follow(sys.argv[2])
+    else:
+        writer(sys.argv[2], float(sys.argv[3]), float(sys.argv[4]))

@@ -88,14 +88,17 @@ class Workload:
             yield list(self._run())
 
     def appends(self, limit_events: int) -> Iterator[Append]:
-        """Yield whole runs' appends until at least ``limit_events`` events are given."""
+        """Yield appends until at least ``limit_events`` events are given.
+
+        The last run may stop after any of its appends, unfinished, as runs in progress do.
+        """
         given = 0
         for run in self.runs():
             for append in run:
                 yield append
                 given += len(append.events)
-            if given >= limit_events:
-                return
+                if given >= limit_events:
+                    return
 
     def _run(self) -> Iterator[Append]:
         rng = self._rng
