@@ -59,12 +59,11 @@ def measure(place: Place, seconds: float, rate: float) -> dict[str, Figure]:
     reader = threading.Thread(target=_read_lines, args=(writer.stdout, lines), daemon=True)
     reader.start()
     try:
-        model_lags, log_lags, written, unseen = _poll(place, lines, reader)
+        model_lags, log_lags, achieved, unseen = _poll(place, lines, reader)
     finally:
         writer.wait()
         follower.terminate()
         follower.wait()
-    achieved = written / seconds
     label = f"in the log itself; writer {achieved:.0f} ev/s, {len(model_lags)} job events"
     if unseen:
         label += f", {unseen} not shown {DRAIN_SECONDS:.0f} s after the writer ended"
@@ -96,11 +95,12 @@ def _read_lines(stream: IO[str], into: deque[dict[str, Any]]) -> None:
 
 def _poll(
     place: Place, lines: deque[dict[str, Any]], reader: threading.Thread
-) -> tuple[list[float], list[float], int, int]:
+) -> tuple[list[float], list[float], float, int]:
     """Watch every stamped append become visible.
 
-    Returns the read-model and log lag samples, the appends written, and how many job
-    events had still not shown :data:`DRAIN_SECONDS` after the writer ended.
+    Returns the read-model and log lag samples, the rate the writer reached (appends/s),
+    and how many job events had still not shown :data:`DRAIN_SECONDS` after the writer
+    ended.
     """
     models = open_read_models(place.url)
     head_of_log = _log_head(place)
@@ -108,7 +108,7 @@ def _poll(
     positions: deque[tuple[int, float]] = deque()
     model_lags: list[float] = []
     log_lags: list[float] = []
-    written = 0
+    written, first, last = 0, 0.0, 0.0
     deadline = float("inf")
     try:
         while (reader.is_alive() or lines or jobs or positions) and time.time() < deadline:
@@ -117,6 +117,7 @@ def _poll(
             while lines:
                 line = lines.popleft()
                 written += 1
+                first, last = first or line["t"], line["t"]
                 positions.append((line["position"], line["t"]))
                 if line["job"] is not None:
                     jobs[tuple(line["job"])] = line["t"]
@@ -132,7 +133,8 @@ def _poll(
     now = time.time()
     model_lags.extend(now - t for t in jobs.values())
     log_lags.extend(now - t for _, t in positions)
-    return model_lags, log_lags, written, len(jobs)
+    achieved = (written - 1) / (last - first) if last > first else 0.0
+    return model_lags, log_lags, achieved, len(jobs)
 
 
 def _visible(models: Any, keys: list[JobKey]) -> list[JobKey]:
@@ -197,6 +199,8 @@ def writer(url: str, seconds: float, rate: float) -> None:
                 job = [*runs[data["run_id"]], data["stage_name"], data["job_name"], what]
             line = {"t": stamped, "position": result.positions[0], "job": job}
             print(json.dumps(line), flush=True)
+        spent = time.time() - began
+    print(f"[bench lag writer] {total} appends in {spent:.1f} s", file=sys.stderr)
 
 
 if __name__ == "__main__":
