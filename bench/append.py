@@ -4,7 +4,7 @@ The workload is cut into rounds; each round is appended through the store and th
 written raw (pymongo ``insert_many``/``insert_one`` into a plain collection, or
 ``sqlite3`` ``executemany``/``execute`` into a plain table, one transaction per call) on
 the same file or server, so both sides see the same load from the rest of the machine.
-The raw side builds each row or document as it writes it, encoding the payload once
+The raw side builds each row or document as it writes it, encoding the payload and the metadata once
 with the standard ``json`` module (the stored form is JSON text on both stores) and
 nothing else: no checks, no lookups, no index.
 """
