@@ -5,6 +5,7 @@ Adapters find what is stored; these pure functions decide what that means.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from uuid import UUID
 
@@ -57,13 +58,17 @@ def check_call(
     for index, event in enumerate(events):
         if not isinstance(event, NewEvent):
             raise InvalidEventError(f"events[{index}]", "expected a NewEvent", type(event).__name__)
-    ids = [event.event_id for event in events]
-    repeated = sorted({str(event_id) for event_id in ids if ids.count(event_id) > 1})
+    # Counted in one pass: list.count per id made a 1,000-event append take ~0.5 s.
+    counts = Counter(event.event_id for event in events)
+    repeated = sorted(str(event_id) for event_id, n in counts.items() if n > 1)
     if repeated:
         raise DuplicateEventError(stream_id, repeated, "event ids repeated within one append")
     expected = check_expected_version(expected_version)
     payloads = [dump_json(event.data) for event in events]
-    size = sum(len(payload.encode()) for payload in payloads)
+    size = sum(len(payload) for payload in payloads)
+    # A character is at most 4 bytes of UTF-8: encode only when the bound is not enough.
+    if size * 4 > MAX_APPEND_BYTES:
+        size = sum(len(payload.encode()) for payload in payloads)
     if size > MAX_APPEND_BYTES:
         raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)
     return expected, payloads
