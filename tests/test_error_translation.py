@@ -8,7 +8,7 @@ from pathlib import Path
 import pymongo.errors
 import pytest
 
-from eventstore.adapters.mongo import MongoEventStore
+from eventstore.adapters.mongo_connection import MongoErrors
 from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.errors import StoreError, StoreUnavailableError
 from tests.workers import new_event
@@ -30,9 +30,8 @@ SECRET = "hunter2-not-real"  # noqa: S105 -- made up, so we can check no message
 def test_pymongo_errors_are_translated(
     driver_error: pymongo.errors.PyMongoError, ours: type[StoreError]
 ) -> None:
-    store = MongoEventStore.__new__(MongoEventStore)
-    store._location, store._secret = "mongodb://ci:***@127.0.0.1:1/x", SECRET
-    with pytest.raises(ours) as caught, store._translated("append"):
+    errors = MongoErrors(f"mongodb://ci:{SECRET}@127.0.0.1:1/x")
+    with pytest.raises(ours) as caught, errors.translated("append"):
         raise driver_error
     assert type(caught.value) is ours
     assert SECRET not in str(caught.value)

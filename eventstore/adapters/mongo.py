@@ -29,10 +29,9 @@ import contextlib
 import random
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import bson
@@ -41,7 +40,6 @@ from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import (
     AutoReconnect,
-    ConnectionFailure,
     DocumentTooLarge,
     DuplicateKeyError,
     PyMongoError,
@@ -49,16 +47,15 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, open_client
 from eventstore.adapters.mongo_index import CommitIndex, commit_key
 from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import to_millis
 from eventstore.codec import json_converter, load_json
-from eventstore.config import redact_url, url_password
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,
     StoreError,
-    StoreUnavailableError,
     WrongExpectedVersionError,
 )
 from eventstore.records import (
@@ -71,13 +68,10 @@ from eventstore.records import (
 )
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 
-BACKEND = "mongodb"
-DEFAULT_DATABASE = "cirec"
 EVENTS = "events"
 MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
-SERVER_SELECTION_TIMEOUT_MS = 10_000
 BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
 
 
@@ -90,8 +84,7 @@ class MongoEventStore(EventStore):
         self, client: pymongo.MongoClient[dict[str, Any]], database: str, url: str
     ) -> None:
         self._client = client
-        self._location = redact_url(url)
-        self._secret = url_password(url)
+        self._errors = MongoErrors(url)
         # Majority writes and reads: a position the log has shown can never be rolled back.
         self._events: Collection[dict[str, Any]] = client[database].get_collection(
             EVENTS,
@@ -141,37 +134,18 @@ class MongoEventStore(EventStore):
 
     @classmethod
     def from_url(cls, url: str) -> MongoEventStore:
-        """Connect to ``url``; its path names the database (``cirec`` if it names none).
-
-        Options in the URL's query string (``serverSelectionTimeoutMS``, ``w`` …) are
-        honoured; the server selection timeout defaults to 10 s.
-        """
-        location = redact_url(url)
-        defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
-        query = urlsplit(url).query.lower()
-        defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
+        """Connect to ``url`` as :func:`~.mongo_connection.open_client` says."""
+        client, database = open_client(url, "cirec")
         try:
-            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-                url, tz_aware=True, tzinfo=UTC, appname="cirec", **defaults
-            )
-        except PyMongoError as exc:
-            detail = _scrub(f"{type(exc).__name__}: {exc}", url_password(url))
-            raise StoreUnavailableError(BACKEND, location, detail) from None
-        try:
-            return cls(client, client.get_default_database(DEFAULT_DATABASE).name, url)
+            return cls(client, database, url)
         except BaseException:
             client.close()
             raise
 
-    @contextmanager
-    def _translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
-        try:
-            yield
-        except PyMongoError as exc:
-            detail = _scrub(f"{type(exc).__name__}: {exc}", self._secret)
-            if connecting or isinstance(exc, ConnectionFailure):
-                raise StoreUnavailableError(BACKEND, self._location, detail) from None
-            raise StoreError(BACKEND, operation, detail) from None
+    def _translated(
+        self, operation: str, *, connecting: bool = False
+    ) -> AbstractContextManager[None]:
+        return self._errors.translated(operation, connecting=connecting)
 
     def append(
         self,
@@ -212,7 +186,7 @@ class MongoEventStore(EventStore):
                     # a second try of a landed insert return it instead of storing it twice.
                     synced = True
                     if time.monotonic() > deadline:
-                        detail = _scrub(f"gave up after {attempt} attempts: {exc}", self._secret)
+                        detail = self._errors.scrub(f"gave up after {attempt} attempts: {exc}")
                         raise StoreError(BACKEND, "append", detail) from None
                     _back_off(attempt)
         # The commit is durable now; if indexing it fails, the next sync of any writer
@@ -357,8 +331,3 @@ def _back_off(attempt: int) -> None:
     """Sleep a random slice of a window that doubles with each attempt, up to 50 ms."""
     window = min(0.05, 0.0005 * 2 ** min(attempt, 10))
     time.sleep(random.uniform(0, window))  # noqa: S311 -- jitter, not security
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """Return ``text`` with every occurrence of ``secret`` masked."""
-    return text.replace(secret, "***") if secret else text

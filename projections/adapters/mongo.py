@@ -54,31 +54,26 @@ follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
-from urllib.parse import urlsplit
 
 import bson
 import cattrs
 import pymongo
 from attrs import frozen
-from bson.errors import BSONError
 from bson.raw_bson import RawBSONDocument
 from pymongo import ASCENDING, DESCENDING, InsertOne, ReplaceOne
 from pymongo.collection import Collection
 from pymongo.errors import (
     BulkWriteError,
-    ConnectionFailure,
     OperationFailure,
-    PyMongoError,
 )
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from eventstore.adapters.mongo import DEFAULT_DATABASE, SERVER_SELECTION_TIMEOUT_MS
-from eventstore.config import redact_url, url_password
-from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, open_client
+from eventstore.errors import StoreError
 from projections.adapters.bson_documents import from_bson, to_bson
 from projections.adapters.mongo_batches import BATCHES, MongoBatches, VersionMissing
 from projections.adapters.mongo_versions import VERSIONS, MongoVersions
@@ -97,7 +92,6 @@ D = TypeVar("D")
 T = TypeVar("T")
 Raw = dict[str, Any]
 
-BACKEND: Final = "mongodb"
 POSITION: Final = "_position"
 PAGE_SIZE: Final = 500
 """Documents per reply when a query returns many (MongoDB also ends a reply at 16 MiB)."""
@@ -153,8 +147,7 @@ class MongoReadModelStore(ReadModelStore):
         traits: ServerTraits | None = None,
     ) -> None:
         self._client = client
-        self._location = redact_url(url)
-        self._secret = url_password(url)
+        self._errors = MongoErrors(url)
         self._db = client[database]
         self._concerns: dict[str, Any] = {
             "write_concern": WriteConcern(w="majority", j=True),
@@ -172,37 +165,18 @@ class MongoReadModelStore(ReadModelStore):
 
     @classmethod
     def from_url(cls, url: str, *, traits: ServerTraits | None = None) -> MongoReadModelStore:
-        """Connect to ``url`` exactly as :meth:`MongoEventStore.from_url` does (same database).
-
-        The URL's path names the database (``cirec`` if it names none); options in its
-        query string are honoured; server selection gives up after 10 s by default.
-        """
-        defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
-        query = urlsplit(url).query.lower()
-        defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
+        """Connect to ``url`` exactly as :meth:`MongoEventStore.from_url` does (same database)."""
+        client, database = open_client(url, "cirec-read-models")
         try:
-            client: pymongo.MongoClient[Raw] = pymongo.MongoClient(
-                url, tz_aware=True, tzinfo=UTC, appname="cirec-read-models", **defaults
-            )
-        except PyMongoError as exc:
-            detail = _scrub(f"{type(exc).__name__}: {exc}", url_password(url))
-            raise StoreUnavailableError(BACKEND, redact_url(url), detail) from None
-        try:
-            database = client.get_default_database(DEFAULT_DATABASE).name
             return cls(client, database, url, traits=traits)
         except BaseException:
             client.close()
             raise
 
-    @contextmanager
-    def _translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
-        try:
-            yield
-        except (PyMongoError, BSONError) as exc:
-            detail = _scrub(f"{type(exc).__name__}: {exc}", self._secret)
-            if connecting or isinstance(exc, ConnectionFailure):
-                raise StoreUnavailableError(BACKEND, self._location, detail) from None
-            raise StoreError(BACKEND, operation, detail) from None
+    def _translated(
+        self, operation: str, *, connecting: bool = False
+    ) -> AbstractContextManager[None]:
+        return self._errors.translated(operation, connecting=connecting)
 
     # -- versions -----------------------------------------------------------------------
 
@@ -557,8 +531,3 @@ def _encoded(projection: Projection[Any], change: Change[Any]) -> RawBSONDocumen
         )
         raise StoreError(BACKEND, "save", detail)
     return RawBSONDocument(encoded)
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """Return ``text`` with every occurrence of ``secret`` masked."""
-    return text.replace(secret, "***") if secret else text

@@ -1,0 +1,73 @@
+"""Opening a MongoDB client from a URL, and its errors as cirec's, for every MongoDB store.
+
+The event store and the read-model store connect the same way (same database, same
+timeouts) and report driver errors the same way: as :class:`StoreError` or, when the
+server cannot be reached, :class:`StoreUnavailableError`, never with the URL's password.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC
+from typing import Any, Final
+from urllib.parse import urlsplit
+
+import pymongo
+from bson.errors import BSONError
+from pymongo.errors import ConnectionFailure, PyMongoError
+
+from eventstore.config import redact_url, url_password
+from eventstore.errors import StoreError, StoreUnavailableError
+
+BACKEND: Final = "mongodb"
+DEFAULT_DATABASE: Final = "cirec"
+SERVER_SELECTION_TIMEOUT_MS: Final = 10_000
+
+
+class MongoErrors:
+    """Translates the driver's errors for the store at one URL, its password masked."""
+
+    def __init__(self, url: str) -> None:
+        self.location = redact_url(url)
+        """The URL as a message may show it."""
+        self._secret = url_password(url)
+
+    def scrub(self, text: str) -> str:
+        """Return ``text`` with the URL's password masked."""
+        return text.replace(self._secret, "***") if self._secret else text
+
+    @contextmanager
+    def translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
+        """Raise a driver or BSON error inside as a :class:`StoreError` naming ``operation``.
+
+        One that says the server cannot be reached (or any, while ``connecting``) is
+        raised as :class:`StoreUnavailableError` naming the redacted URL.
+        """
+        try:
+            yield
+        except (PyMongoError, BSONError) as exc:
+            detail = self.scrub(f"{type(exc).__name__}: {exc}")
+            if connecting or isinstance(exc, ConnectionFailure):
+                raise StoreUnavailableError(BACKEND, self.location, detail) from None
+            raise StoreError(BACKEND, operation, detail) from None
+
+
+def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, Any]], str]:
+    """Return a client for ``url`` and the database its path names (``cirec`` if none).
+
+    Options in the URL's query string (``serverSelectionTimeoutMS``, ``w`` …) are honoured;
+    server selection gives up after 10 s unless the URL says otherwise.
+    """
+    defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
+    query = urlsplit(url).query.lower()
+    defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
+    with MongoErrors(url).translated("connecting", connecting=True):
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+            url, tz_aware=True, tzinfo=UTC, appname=appname, **defaults
+        )
+    try:
+        return client, client.get_default_database(DEFAULT_DATABASE).name
+    except BaseException:
+        client.close()
+        raise
