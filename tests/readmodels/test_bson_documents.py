@@ -24,14 +24,13 @@ from projections.adapters.bson_documents import (
     to_bson,
 )
 from projections.documents import (
-    JobLog,
     PipelineEntry,
     RepoConfigDocument,
     RunDocument,
     SessionDocument,
-    StageLog,
 )
-from tests.strategies import json_objects, json_scalars, json_values, keys, names, utc_times
+from tests.readmodels.document_strategies import repo_configs, runs, sessions
+from tests.strategies import json_objects, json_scalars, json_values, names
 
 WIRE: CodecOptions[dict[str, Any]] = CodecOptions(tz_aware=True, tzinfo=UTC)
 INT64 = 2**63
@@ -143,78 +142,6 @@ def test_a_users_key_that_looks_like_a_wrapper_is_kept_as_a_key() -> None:
 
 
 # -- whole documents -------------------------------------------------------------------
-
-optional_times = st.none() | utc_times
-jobs = st.builds(
-    JobLog,
-    job_name=names,
-    job_status=st.sampled_from(["running", "success", "failed", "canceled"]),
-    allows_failure=st.booleans(),
-    start_time=utc_times,
-    completion_time=optional_times,
-    job_logs=st.text(max_size=60),
-    attempt=st.integers(min_value=1, max_value=5),
-    log_chars=st.integers(min_value=0, max_value=2**40),
-    log_truncated_chars=st.integers(min_value=0, max_value=2**40),
-    log_chunks=st.integers(min_value=0, max_value=10**6),
-)
-stages = st.builds(
-    StageLog,
-    stage_name=names,
-    stage_status=st.sampled_from(["running", "success", "failed", "canceled"]),
-    start_time=utc_times,
-    completion_time=optional_times,
-    jobs=st.dictionaries(names, jobs, max_size=3),
-)
-runs = st.builds(
-    RunDocument,
-    run_id=st.uuids(),
-    repo_name=keys,
-    repo_url=keys,
-    branch=keys,
-    pipeline_name=names,
-    run_number=st.integers(min_value=1, max_value=10**6),
-    git_commit_hash=keys,
-    pipeline_config_used=json_objects,
-    status=st.sampled_from(["running", "success", "failed", "canceled"]),
-    start_time=utc_times,
-    completion_time=optional_times,
-    logs=st.dictionaries(names, stages, max_size=3),
-    trigger=keys,
-    actor=keys,
-    duration_ms=st.none() | st.integers(min_value=0, max_value=2**40),
-    cancel_reason=st.none() | st.text(max_size=20),
-)
-entries = st.builds(
-    PipelineEntry,
-    pipeline_name=names,
-    pipeline_file_name=names,
-    pipeline_config=json_objects,
-    job_run_history=st.lists(st.uuids(), max_size=3).map(tuple),
-    active=st.booleans(),
-    running=st.booleans(),
-    last_commit_hash=keys,
-    validated_at=utc_times,
-    running_runs=st.lists(st.uuids(), max_size=2).map(tuple),
-)
-repo_configs = st.builds(
-    RepoConfigDocument,
-    repo_name=keys,
-    repo_url=keys,
-    branch=keys,
-    pipelines=st.dictionaries(names, entries, max_size=3),
-)
-sessions = st.builds(
-    SessionDocument,
-    user_id=keys,
-    repo_name=keys,
-    repo_url=keys,
-    branch=keys,
-    commit_hash=keys,
-    is_remote=st.booleans(),
-    time=utc_times,
-    opened_at=utc_times,
-)
 
 
 @given(st.one_of(sessions, repo_configs, runs))

@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from eventstore import streams
 from eventstore.config import open_store
@@ -42,7 +41,7 @@ from projections.store import (
     Versioned,
     VersionGoneError,
 )
-from tests.strategies import json_objects, names, utc_times
+from tests.readmodels.document_strategies import repo_configs, runs
 from tests.workers import new_event
 
 D = TypeVar("D")
@@ -623,80 +622,13 @@ def _assert_round_trip(
         assert store.get(projection, key) == doc
 
 
-statuses = st.sampled_from(["running", "success", "failed", "canceled"])
-counts = st.integers(min_value=0, max_value=2**31)
-job_logs = st.builds(
-    JobLog,
-    job_name=names,
-    job_status=statuses,
-    allows_failure=st.booleans(),
-    start_time=utc_times,
-    completion_time=st.none() | utc_times,
-    job_logs=st.text(max_size=60),
-    attempt=st.integers(min_value=1, max_value=5),
-    log_chars=counts,
-    log_truncated_chars=counts,
-    log_chunks=counts,
-)
-stage_logs = st.builds(
-    StageLog,
-    stage_name=names,
-    stage_status=statuses,
-    start_time=utc_times,
-    completion_time=st.none() | utc_times,
-    jobs=st.lists(job_logs, max_size=3).map(lambda jobs: {each.job_name: each for each in jobs}),
-)
-generated_runs = st.builds(
-    RunDocument,
-    run_id=st.uuids(),
-    repo_name=names,
-    repo_url=names,
-    branch=names,
-    pipeline_name=names,
-    run_number=st.integers(min_value=1, max_value=2**31),
-    git_commit_hash=st.text(alphabet="0123456789abcdef", min_size=7, max_size=40),
-    pipeline_config_used=json_objects,
-    status=statuses,
-    start_time=utc_times,
-    completion_time=st.none() | utc_times,
-    logs=st.lists(stage_logs, max_size=3).map(
-        lambda logs: {each.stage_name: each for each in logs}
-    ),
-    trigger=st.sampled_from(["push", "manual", "schedule"]),
-    actor=names,
-    duration_ms=st.none() | counts,
-    cancel_reason=st.none() | st.text(max_size=30),
-)
-pipeline_entries = st.builds(
-    PipelineEntry,
-    pipeline_name=names,
-    pipeline_file_name=names,
-    pipeline_config=json_objects,
-    job_run_history=st.lists(st.uuids(), max_size=3).map(tuple),
-    active=st.booleans(),
-    running=st.booleans(),
-    last_commit_hash=st.text(alphabet="0123456789abcdef", min_size=7, max_size=40),
-    validated_at=utc_times,
-    running_runs=st.lists(st.uuids(), max_size=2).map(tuple),
-)
-generated_configs = st.builds(
-    RepoConfigDocument,
-    repo_name=names,
-    repo_url=names,
-    branch=names,
-    pipelines=st.lists(pipeline_entries, max_size=4).map(
-        lambda entries: {each.pipeline_name: each for each in entries}
-    ),
-)
-
-
 def _unique_url(url: str) -> str:
     """Give an example a repository of its own: the store outlives hypothesis' examples."""
     return f"{url}#{uuid.uuid4()}"
 
 
 @fixture_per_test
-@given(document=generated_runs)
+@given(document=runs)
 def test_generated_runs_round_trip(read_store: ReadModelStore, document: RunDocument) -> None:
     document = attrs.evolve(document, run_id=uuid.uuid4(), repo_url=_unique_url(document.repo_url))
     _assert_round_trip(read_store, JOBS_HISTORY, {run_key(document): document})
@@ -707,7 +639,7 @@ def test_generated_runs_round_trip(read_store: ReadModelStore, document: RunDocu
 
 
 @fixture_per_test
-@given(document=generated_configs)
+@given(document=repo_configs)
 def test_generated_repo_configs_round_trip(
     read_store: ReadModelStore, document: RepoConfigDocument
 ) -> None:
