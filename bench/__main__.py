@@ -21,7 +21,8 @@ from bench.backends import STORES, drop, new_place, remove_tree
 from bench.figures import Figure, table, write_json
 from bench.sizes import LAG_RATE, SIZES
 from bench.workload import Workload
-from eventstore.config import MONGO_URL_VARIABLE, redact_url
+from cirec.config import MONGO_URL_VARIABLE
+from eventstore.urls import redact_url
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,8 +19,8 @@ import pymongo
 from attrs import frozen
 from pymongo.write_concern import WriteConcern
 
+from cirec.config import MONGO_URL_VARIABLE
 from eventstore.adapters.sqlite_file import LOCK_TIMEOUT_SECONDS
-from eventstore.config import MONGO_URL_VARIABLE
 from eventstore.errors import ConfigError
 
 STORES = ("sqlite", "mongo")

@@ -16,9 +16,8 @@ from typing import Any
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
 from bench.workload import Append
+from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
-from eventstore.config import open_store
-from projections.config import open_read_models
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.repo_configs import REPO_CONFIGS

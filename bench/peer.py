@@ -27,8 +27,7 @@ from bench.backends import Place, new_place
 from bench.catchup import PROJECTIONS
 from bench.figures import Figure
 from bench.workload import Append
-from eventstore.config import open_store
-from projections.config import open_read_models
+from cirec.config import open_read_models, open_store
 from projections.worker import Projector
 
 _NAMESPACE = uuid.UUID("5b0d3c2e-3f7a-4b7e-9a52-2f0c1d9e8a61")

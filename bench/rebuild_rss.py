@@ -20,8 +20,7 @@ from bench.backends import drop, new_place
 from bench.catchup import PROJECTIONS, write_log
 from bench.figures import Figure
 from bench.workload import Workload
-from eventstore.config import open_store
-from projections.config import open_read_models
+from cirec.config import open_read_models, open_store
 from projections.rebuild import rebuild
 
 

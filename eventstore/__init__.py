@@ -1,18 +1,19 @@
 """cirec's write side: the event catalog, the store port and adapters, and the recorder.
 
-Typical use by a CI engine::
+Typical use by a CI engine (:func:`cirec.open_store` reads ``MONGO_DB_URL``)::
 
-    from eventstore import Recorder, open_store
+    from cirec import open_store
+    from eventstore import Recorder
 
     with open_store() as store:          # MONGO_DB_URL, else the embedded SQLite file
         recorder = Recorder(store, actor="ci-engine")
         run = recorder.start_run(...)
 
-Nothing here connects at import time.
+This package imports nothing of :mod:`projections` or :mod:`cirec`, reads no environment
+variable and connects nothing at import time.
 """
 
 from eventstore.codec import Codec
-from eventstore.config import open_store, redact_url
 from eventstore.errors import (
     AppendTooLargeError,
     CirecError,
@@ -23,6 +24,7 @@ from eventstore.errors import (
     StoreUnavailableError,
     WrongExpectedVersionError,
 )
+from eventstore.recorder import Recorder
 from eventstore.records import (
     ANY,
     NO_STREAM,
@@ -33,6 +35,7 @@ from eventstore.records import (
     RecordedEvent,
 )
 from eventstore.store import EventStore
+from eventstore.urls import redact_url
 
 __all__ = [
     "ANY",
@@ -49,9 +52,9 @@ __all__ = [
     "Metadata",
     "NewEvent",
     "RecordedEvent",
+    "Recorder",
     "StoreError",
     "StoreUnavailableError",
     "WrongExpectedVersionError",
-    "open_store",
     "redact_url",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-from eventstore.config import open_store
+from cirec.config import open_store
 from eventstore.store import EventStore
 from tests.backends import BACKENDS, cleanup, fresh_url
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.config import open_store
+from cirec.config import open_store
 from tests.test_concurrency import assert_gap_free_and_versioned
 
 ROOT = Path(__file__).resolve().parents[1]

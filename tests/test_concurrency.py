@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.config import open_store
+from cirec.config import open_store
 from eventstore.records import RecordedEvent
 
 ROOT = Path(__file__).resolve().parents[1]

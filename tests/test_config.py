@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from cirec.config import configured_url, default_sqlite_path, open_read_models, open_store
 from eventstore.adapters.sqlite import SQLiteEventStore
-from eventstore.config import configured_url, default_sqlite_path, open_store, redact_url
 from eventstore.errors import ConfigError, StoreUnavailableError
-from projections.config import open_read_models
+from eventstore.urls import redact_url
 
 SECRET = "s3cret-Pa55"  # noqa: S105 -- a made-up password the output must never show
 

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 
+from cirec.config import open_store
 from eventstore.adapters.mongo import MongoEventStore, _commit_document
 from eventstore.adapters.mongo_index import commit_key
 from eventstore.clock import utc_now
 from eventstore.codec import dump_json
-from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.records import NewEvent
 from tests.backends import drop_mongo_database, fresh_mongo_url

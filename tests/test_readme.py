@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.config import open_store
+from cirec.config import open_store
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from cirec.config import open_store
 from eventstore.catalog import RunStarted, Status, Trigger
 from eventstore.codec import Codec, json_converter
-from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.recorder import Recorder, RunHandle
 from eventstore.store import EventStore

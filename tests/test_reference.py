@@ -12,7 +12,7 @@ import pytest
 from eventstore.catalog import EVENT_TYPES
 from eventstore.codec import Codec, json_converter
 from eventstore.records import RecordedEvent
-from eventstore.reference import REGENERATE, render_events_reference
+from tools.reference import REGENERATE, render_events_reference
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "events.md"
 SECTION = re.compile(r"^### (\w+)$", re.MULTILINE)

@@ -12,9 +12,9 @@ import random
 import sys
 import uuid
 
+from cirec.config import open_store
 from eventstore.catalog import Trigger
 from eventstore.clock import utc_now
-from eventstore.config import open_store
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.recorder import Recorder
 from eventstore.records import NewEvent

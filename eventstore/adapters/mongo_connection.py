@@ -17,8 +17,8 @@ import pymongo
 from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
-from eventstore.config import redact_url, url_password
 from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.urls import redact_url, url_password
 
 BACKEND: Final = "mongodb"
 DEFAULT_DATABASE: Final = "cirec"

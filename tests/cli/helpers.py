@@ -9,9 +9,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from cirec.config import open_store
+from cirec.demo import play_day
 from eventstore.codec import dump_json, recorded_to_json
-from eventstore.config import open_store
-from eventstore.demo import play_day
 
 ROOT = Path(__file__).resolve().parents[2]
 TIMEOUT_SECONDS = 120
@@ -27,7 +27,7 @@ def clean_env(**extra: str) -> dict[str, str]:
 
 def command(*args: str) -> list[str]:
     """Return the argv that runs ``cirec args`` with this interpreter's installed package."""
-    return [sys.executable, "-m", "eventstore.cli", *args]
+    return [sys.executable, "-m", "cirec.cli", *args]
 
 
 def cirec(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from eventstore.config import open_store
+from cirec.config import open_store
 from eventstore.records import RecordedEvent
 from tests.cli.helpers import cirec, clean_env, json_lines
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from eventstore.config import open_store
+from cirec.config import open_store
 from tests.cli.helpers import cirec, day_lines, json_lines
 
 

@@ -7,8 +7,8 @@ from typing import Any
 
 import attrs
 
+from cirec.config import open_read_models
 from eventstore.codec import json_converter
-from projections.config import open_read_models
 from projections.jobs_history import JOBS_HISTORY
 from projections.store import Change
 from tests.cli.helpers import cirec, day_lines, json_lines

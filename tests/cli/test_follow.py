@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from eventstore.config import open_store
+from cirec.config import open_read_models, open_store
 from eventstore.recorder import Recorder
-from projections.config import open_read_models
 from projections.sessions import SESSIONS
 from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, command
 

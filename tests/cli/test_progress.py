@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from eventstore.cli.progress import PLAIN_LINE_SECONDS, Progress
+from cirec.cli.progress import PLAIN_LINE_SECONDS, Progress
 
 
 class Terminal(io.StringIO):

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from cirec.config import open_store
 from eventstore.clock import utc_now
 from eventstore.codec import Codec
-from eventstore.config import open_store
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,

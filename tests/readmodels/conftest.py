@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from cirec.config import open_read_models
 from projections.adapters.sqlite import SQLiteReadModelStore
-from projections.config import open_read_models
 from projections.store import ReadModelStore
 
 

@@ -43,6 +43,7 @@ from hypothesis.stateful import (
     rule,
 )
 
+from cirec.config import open_read_models, open_store
 from eventstore.catalog import (
     DomainEvent,
     JobFinished,
@@ -63,10 +64,8 @@ from eventstore.catalog import (
     Trigger,
 )
 from eventstore.codec import Codec, json_converter
-from eventstore.config import open_store
 from eventstore.recorder import Receipt, Recorder, RunHandle
 from eventstore.streams import pipeline_stream
-from projections.config import open_read_models
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Envelope, Projection
 from projections.rebuild import rebuild, verify

@@ -5,9 +5,8 @@ from __future__ import annotations
 import threading
 import time
 
-from eventstore.config import open_store
+from cirec.config import open_read_models, open_store
 from eventstore.recorder import Recorder
-from projections.config import open_read_models
 from projections.sessions import SESSIONS
 from projections.worker import Projector
 

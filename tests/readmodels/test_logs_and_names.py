@@ -6,13 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 
+from cirec.config import open_read_models, open_store
 from eventstore.catalog import Status, Trigger
 from eventstore.codec import dump_json, json_converter
-from eventstore.config import open_store
 from eventstore.recorder import Recorder, RunHandle
 from eventstore.store import EventStore
 from eventstore.streams import repo_stream
-from projections.config import open_read_models
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY, LOG_TAIL_CHARS
 from projections.logs import full_job_log

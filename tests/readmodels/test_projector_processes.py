@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
-from eventstore.config import open_store
-from projections.config import open_read_models
 from projections.rebuild import rebuild
 from projections.store import ReadModelStore
 from tests.readmodels.ci_log import write_ci_log

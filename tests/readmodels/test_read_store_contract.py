@@ -18,8 +18,8 @@ import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from cirec.config import open_store
 from eventstore import streams
-from eventstore.config import open_store
 from eventstore.errors import CirecError, StoreError
 from projections.adapters.sqlite import PAGE_SIZE, SQLiteReadModelStore
 from projections.documents import (

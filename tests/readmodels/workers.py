@@ -9,8 +9,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from eventstore.config import open_store
-from projections.config import open_read_models
+from cirec.config import open_read_models, open_store
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.rebuild import rebuild

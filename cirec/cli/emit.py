@@ -8,8 +8,8 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TextIO
 
-from eventstore.cli.context import Command, Context
-from eventstore.cli.progress import Progress
+from cirec.cli.context import Command, Context
+from cirec.cli.progress import Progress
 from eventstore.errors import ConfigError
 from eventstore.importer import Rejected, import_lines
 

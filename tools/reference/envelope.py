@@ -10,9 +10,9 @@ import attrs
 from eventstore.catalog import EVENT_TYPES
 from eventstore.codec import recorded_to_json
 from eventstore.records import Metadata, NewEvent, RecordedEvent
-from eventstore.reference.examples import example_event, example_stored
-from eventstore.reference.fields import fields_table, json_type
-from eventstore.reference.markdown import json_block, table
+from tools.reference.examples import example_event, example_stored
+from tools.reference.fields import fields_table, json_type
+from tools.reference.markdown import json_block, table
 
 ENVELOPE_DOCS: Mapping[str, str] = {
     "event_id": (
@@ -57,7 +57,7 @@ def envelope_section() -> str:
     }
     if record_fields != set(ENVELOPE_DOCS):
         raise LookupError(
-            "ENVELOPE_DOCS in eventstore/reference/envelope.py does not match the record "
+            "ENVELOPE_DOCS in tools/reference/envelope.py does not match the record "
             f"fields: {sorted(record_fields ^ set(ENVELOPE_DOCS))}"
         )
     sent = {field.name for field in attrs.fields(NewEvent)}

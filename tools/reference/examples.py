@@ -75,7 +75,7 @@ def example_event(cls: type[DomainEvent]) -> DomainEvent:
         if field.name not in EXAMPLE_VALUES:
             raise LookupError(
                 f"{cls.__name__}.{field.name} has no example value: add one to "
-                "EXAMPLE_VALUES in eventstore/reference/examples.py"
+                "EXAMPLE_VALUES in tools/reference/examples.py"
             )
         values[field.alias or field.name] = copy.deepcopy(EXAMPLE_VALUES[field.name])
     return cls(**values)

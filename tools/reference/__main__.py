@@ -1,10 +1,10 @@
-"""``python -m eventstore.reference``: write ``docs/events.md`` to standard output."""
+"""``python -m tools.reference``: write ``docs/events.md`` to standard output."""
 
 from __future__ import annotations
 
 import sys
 
-from eventstore.reference.render import render_events_reference
+from tools.reference.render import render_events_reference
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from uuid import UUID
 import attrs
 
 from eventstore.codec import json_converter
-from eventstore.reference.markdown import from_docstring, table
+from tools.reference.markdown import from_docstring, table
 
 
 def fields_table(cls: type[Any], docs: Mapping[str, str] | None = None) -> str:
@@ -69,7 +69,7 @@ def json_type(annotation: Any) -> str:
         rest = [arg for arg in args if arg is not type(None)]
         if len(rest) == 1:
             return f"{json_type(rest[0])} or null"
-    raise TypeError(f"no JSON form known for {annotation!r}: teach eventstore/reference/fields.py")
+    raise TypeError(f"no JSON form known for {annotation!r}: teach tools/reference/fields.py")
 
 
 def _annotation_text(cls: type[Any], name: str) -> str:

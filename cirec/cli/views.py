@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from eventstore.cli.context import Context
-from eventstore.cli.tables import Column
+from cirec.cli.context import Context
+from cirec.cli.tables import Column
 from eventstore.codec import json_converter
 from projections.documents import RepoConfigDocument, RunDocument, SessionDocument
 

@@ -8,7 +8,7 @@ chunks. Every event gets a fresh id, so playing the day again records another da
 to the first, with the next run numbers.
 """
 
-from eventstore.demo.day import ACTOR, RUNS, SESSIONS, Repo
-from eventstore.demo.player import DayClock, play_day
+from cirec.demo.day import ACTOR, RUNS, SESSIONS, Repo
+from cirec.demo.player import DayClock, play_day
 
 __all__ = ["ACTOR", "RUNS", "SESSIONS", "DayClock", "Repo", "play_day"]

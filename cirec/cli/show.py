@@ -6,8 +6,8 @@ import argparse
 from collections.abc import Callable
 from typing import TypeVar
 
-from eventstore.cli import views
-from eventstore.cli.context import Command, Context, NotFoundError, shared_options
+from cirec.cli import views
+from cirec.cli.context import Command, Context, NotFoundError, shared_options
 from eventstore.errors import ConfigError
 from projections.documents import RepoConfigDocument, RunDocument
 from projections.logs import full_job_log

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from attrs import frozen
 
-from eventstore.cli.context import Command, Context
-from eventstore.cli.selection import PROJECTIONS
-from eventstore.cli.tables import Column
+from cirec.cli.context import Command, Context
+from cirec.cli.selection import PROJECTIONS
+from cirec.cli.tables import Column
 from eventstore.store import EventStore
 
 COLUMNS = (

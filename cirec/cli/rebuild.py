@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 
-from eventstore.cli.context import Command, Context
-from eventstore.cli.progress import Progress
-from eventstore.cli.selection import add_projection_option, selected
+from cirec.cli.context import Command, Context
+from cirec.cli.progress import Progress
+from cirec.cli.selection import add_projection_option, selected
 from projections.rebuild import rebuild, verify
 
 

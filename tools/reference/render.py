@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from eventstore.catalog import EVENT_TYPES
-from eventstore.reference.envelope import envelope_section
-from eventstore.reference.events import event_section, events_index, streams_section
-from eventstore.reference.examples import example_event
-from eventstore.reference.prose import emitting_section, header, times_section, versions_section
-from eventstore.reference.sources import recorder_methods
+from tools.reference.envelope import envelope_section
+from tools.reference.events import event_section, events_index, streams_section
+from tools.reference.examples import example_event
+from tools.reference.prose import emitting_section, header, times_section, versions_section
+from tools.reference.sources import recorder_methods
 
 
 def render_events_reference() -> str:

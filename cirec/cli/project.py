@@ -8,9 +8,9 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from eventstore.cli.context import Command, Context
-from eventstore.cli.progress import Progress
-from eventstore.cli.selection import add_projection_option, selected
+from cirec.cli.context import Command, Context
+from cirec.cli.progress import Progress
+from cirec.cli.selection import add_projection_option, selected
 from projections.worker import Projector
 
 

@@ -8,11 +8,11 @@ events serialised by the codec. Only the example values (:mod:`.examples`) and t
 descriptions (:mod:`.envelope`) are written here, and both are checked against the code: a new
 field without an example or a description raises instead of rendering a page with a hole.
 
-Regenerate the page with ``python -m eventstore.reference > docs/events.md``;
+Regenerate the page with ``python -m tools.reference > docs/events.md``;
 ``tests/test_reference.py`` fails when the page and the code disagree.
 """
 
-from eventstore.reference.prose import REGENERATE
-from eventstore.reference.render import render_events_reference
+from tools.reference.prose import REGENERATE
+from tools.reference.render import render_events_reference
 
 __all__ = ["REGENERATE", "render_events_reference"]

@@ -9,11 +9,12 @@ from typing import Any, NoReturn, TextIO
 
 from attrs import frozen
 
-from eventstore.cli.tables import Column, render_table
+from cirec.cli.tables import Column, render_table
+from cirec.config import Stores
 from eventstore.codec import dump_json, json_converter
-from eventstore.config import redact_url
 from eventstore.errors import CirecError
 from eventstore.store import EventStore
+from eventstore.urls import redact_url
 from projections.store import ReadModelStore
 
 
@@ -27,15 +28,30 @@ class NotFoundError(CirecError):
 
 @frozen
 class Context:
-    """What a subcommand gets: its options, the open stores, and where output goes."""
+    """What a subcommand gets: its options, the stores, and where output goes.
+
+    Each store is opened the first time the command uses it.
+    """
 
     args: argparse.Namespace
-    events: EventStore
-    read_models: ReadModelStore
-    location: str
-    """The store's URL, redacted: the only form of it a command may print."""
+    stores: Stores
     stdout: TextIO
     stderr: TextIO
+
+    @property
+    def events(self) -> EventStore:
+        """The event log (opened on first use)."""
+        return self.stores.events
+
+    @property
+    def read_models(self) -> ReadModelStore:
+        """The read-model store (opened on first use)."""
+        return self.stores.read_models
+
+    @property
+    def location(self) -> str:
+        """The store's URL, redacted: the only form of it a command may print."""
+        return self.stores.location
 
     @property
     def json(self) -> bool:

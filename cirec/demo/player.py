@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from eventstore.catalog import Status
-from eventstore.clock import utc_now
-from eventstore.demo.day import (
+from cirec.demo.day import (
     ACTOR,
     API,
     MAIN,
@@ -20,6 +18,8 @@ from eventstore.demo.day import (
     Repo,
     Run,
 )
+from eventstore.catalog import Status
+from eventstore.clock import utc_now
 from eventstore.recorder import Receipt, Recorder, RunHandle
 from eventstore.store import EventStore
 

@@ -2,7 +2,7 @@
 
 Conventions every subcommand shares:
 
-* ``--db URL`` picks the store (it overrides ``MONGO_DB_URL``; see :mod:`eventstore.config`)
+* ``--db URL`` picks the store (it overrides ``MONGO_DB_URL``; see :mod:`cirec.config`)
   and ``--json`` makes the output JSON lines; both go before or after the subcommand.
 * Results go to stdout, diagnostics to stderr; a URL is only ever printed redacted.
 * Exit codes: 0 success, 1 a :class:`CirecError` (one ``cirec: error: …`` line on stderr,
@@ -10,7 +10,8 @@ Conventions every subcommand shares:
   that closed stdout early, 2 a usage error (argparse's own), 130 an interrupt.
 
 A subcommand is a :class:`Command` in :data:`COMMANDS`, one module each; :func:`main`
-parses the options, opens the stores and hands the command a :class:`Context`.
+parses the options and hands the command a :class:`Context` whose stores open on first
+use, so ``emit`` never opens the read models.
 """
 
 from __future__ import annotations
@@ -19,14 +20,13 @@ import argparse
 import inspect
 import os
 import sys
-from contextlib import ExitStack
 from importlib.metadata import version
 
-from eventstore.cli import demo, emit, project, rebuild, show, status
-from eventstore.cli.context import CliParser, Command, Context, Handler, shared_options
-from eventstore.config import configured_url, open_store, redact_url, url_password
+from cirec.cli import demo, emit, project, rebuild, show, status
+from cirec.cli.context import CliParser, Command, Context, Handler, shared_options
+from cirec.config import Stores, configured_url
 from eventstore.errors import CirecError
-from projections.config import open_read_models
+from eventstore.urls import scrub
 
 PROG = "cirec"
 
@@ -75,10 +75,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = configured_url(args.db)
     try:
-        with ExitStack() as stack:
-            events = stack.enter_context(open_store(url))
-            read_models = stack.enter_context(open_read_models(url))
-            context = Context(args, events, read_models, redact_url(url), sys.stdout, sys.stderr)
+        with Stores(url) as stores:
+            context = Context(args, stores, sys.stdout, sys.stderr)
             handler: Handler = args.run
             exit_code = handler(context)
             sys.stdout.flush()  # so a closed pipe is noticed here, not at interpreter exit
@@ -98,6 +96,4 @@ def main(argv: list[str] | None = None) -> int:
 
 def error_line(exc: CirecError, url: str) -> str:
     """Return the message of ``exc`` on one line, with the password of ``url`` masked."""
-    message = " ".join(str(exc).split())
-    secret = url_password(url)
-    return message.replace(secret, "***") if secret else message
+    return scrub(" ".join(str(exc).split()), url)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from eventstore import demo, streams
-from eventstore.cli import views
-from eventstore.cli.context import Command, Context
-from eventstore.cli.selection import PROJECTIONS
+from cirec import demo
+from cirec.cli import views
+from cirec.cli.context import Command, Context
+from cirec.cli.selection import PROJECTIONS
+from eventstore import streams
 from projections.documents import RepoConfigDocument, RunDocument, SessionDocument
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS

@@ -9,7 +9,7 @@ import itertools
 from eventstore import streams
 from eventstore.catalog import EVENT_TYPES
 from eventstore.recorder import Recorder
-from eventstore.reference.markdown import from_docstring
+from tools.reference.markdown import from_docstring
 
 
 def stream_kinds() -> dict[str, str]:

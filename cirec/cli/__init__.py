@@ -1,5 +1,5 @@
 """The ``cirec`` command line: a thin layer over the library, one module per command."""
 
-from eventstore.cli.main import main
+from cirec.cli.main import main
 
 __all__ = ["main"]

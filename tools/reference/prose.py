@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 
 from eventstore.codec import UPCASTERS, json_converter
-from eventstore.reference.examples import EXAMPLE_TIME
+from tools.reference.examples import EXAMPLE_TIME
 
-REGENERATE = "python -m eventstore.reference > docs/events.md"
+REGENERATE = "python -m tools.reference > docs/events.md"
 """The command that rewrites ``docs/events.md`` from the code."""
 
 
@@ -17,7 +17,7 @@ def header() -> str:
 # Events reference
 
 > Generated from the code by `{REGENERATE}`
-> (`eventstore/reference/`) — do not edit by hand. `tests/test_reference.py` fails
+> (`tools/reference/`) — do not edit by hand. `tests/test_reference.py` fails
 > when this page and the code disagree.
 
 An event is an immutable fact about the CI lifecycle ("a job started", "a run finished").

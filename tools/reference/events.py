@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from eventstore import streams
 from eventstore.catalog import EVENT_TYPES, DomainEvent
 from eventstore.codec import json_converter
-from eventstore.reference.examples import example_record
-from eventstore.reference.fields import fields_table
-from eventstore.reference.markdown import anchor, from_docstring, json_block, table
-from eventstore.reference.sources import stream_kinds
+from tools.reference.examples import example_record
+from tools.reference.fields import fields_table
+from tools.reference.markdown import anchor, from_docstring, json_block, table
+from tools.reference.sources import stream_kinds
 
 
 def streams_section(events: Mapping[str, DomainEvent]) -> str:

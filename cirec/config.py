@@ -1,0 +1,133 @@
+"""The composition root: the one place that reads the environment and opens stores.
+
+* ``MONGO_DB_URL`` (or an explicit ``mongodb://`` / ``mongodb+srv://`` URL): MongoDB.
+* Otherwise the embedded SQLite store, at ``CIREC_SQLITE_PATH`` or, by default,
+  ``$XDG_DATA_HOME/cirec/events.sqlite3`` (``~/.local/share/cirec/events.sqlite3``).
+  A ``sqlite:///absolute/path`` URL picks a file explicitly.
+
+The read models live beside the log they are folded from: in the same MongoDB database,
+or in the same SQLite file. Nothing connects at import time; the openers connect when
+called, and :class:`Stores` opens each store only when a command first asks for it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Final
+
+from eventstore.store import EventStore
+from eventstore.urls import StoreUrl, parse_store_url, redact_url
+from projections.store import ReadModelStore
+
+MONGO_URL_VARIABLE: Final = "MONGO_DB_URL"
+SQLITE_PATH_VARIABLE: Final = "CIREC_SQLITE_PATH"
+
+
+def _environment(environ: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if environ is None else environ
+
+
+def default_sqlite_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return where the embedded store lives when no path is configured."""
+    env = _environment(environ)
+    configured = env.get(SQLITE_PATH_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "cirec" / "events.sqlite3"
+
+
+def configured_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
+    """Return the store URL in force: ``explicit``, else ``MONGO_DB_URL``, else the SQLite file."""
+    url = explicit or _environment(environ).get(MONGO_URL_VARIABLE) or ""
+    if url:
+        return url
+    return f"sqlite://{default_sqlite_path(environ).resolve()}"
+
+
+def open_store(url: str | None = None, environ: Mapping[str, str] | None = None) -> EventStore:
+    """Open the event store ``url`` names (see the module docs for the defaults)."""
+    return open_parsed_store(parse_store_url(configured_url(url, environ)))
+
+
+def open_read_models(
+    url: str | None = None, environ: Mapping[str, str] | None = None
+) -> ReadModelStore:
+    """Open the read-model store beside the event store that ``url`` names."""
+    return open_parsed_read_models(parse_store_url(configured_url(url, environ)))
+
+
+def open_parsed_store(where: StoreUrl) -> EventStore:
+    """Open the event store of an already parsed URL."""
+    if where.sqlite_path is not None:
+        from eventstore.adapters.sqlite import SQLiteEventStore
+
+        return SQLiteEventStore(where.sqlite_path)
+    from eventstore.adapters.mongo import MongoEventStore
+
+    return MongoEventStore.from_url(where.url)
+
+
+def open_parsed_read_models(where: StoreUrl) -> ReadModelStore:
+    """Open the read-model store of an already parsed URL."""
+    if where.sqlite_path is not None:
+        from projections.adapters.sqlite import SQLiteReadModelStore
+
+        return SQLiteReadModelStore(where.sqlite_path)
+    from projections.adapters.mongo import MongoReadModelStore
+
+    return MongoReadModelStore.from_url(where.url)
+
+
+class Stores:
+    """The stores of one URL, each opened on first use and all closed together.
+
+    A command that only appends never opens the read models, and one that only reads
+    documents never opens the log: each costs its own client (and, on MongoDB, its own
+    server handshake).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.where = parse_store_url(url)
+        self._events: EventStore | None = None
+        self._read_models: ReadModelStore | None = None
+
+    @property
+    def location(self) -> str:
+        """The URL, redacted: the only form of it that may be printed."""
+        return redact_url(self.where.url)
+
+    @property
+    def events(self) -> EventStore:
+        """The event store, opened now if this is the first use."""
+        if self._events is None:
+            self._events = open_parsed_store(self.where)
+        return self._events
+
+    @property
+    def read_models(self) -> ReadModelStore:
+        """The read-model store, opened now if this is the first use."""
+        if self._read_models is None:
+            self._read_models = open_parsed_read_models(self.where)
+        return self._read_models
+
+    def close(self) -> None:
+        """Close whichever stores were opened."""
+        for store in (self._read_models, self._events):
+            if store is not None:
+                store.close()
+        self._events = self._read_models = None
+
+    def __enter__(self) -> Stores:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

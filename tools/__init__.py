@@ -1,0 +1,1 @@
+"""Tooling kept in the repository and never shipped: the generator of ``docs/events.md``."""
