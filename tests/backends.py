@@ -16,6 +16,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pymongo
 import pytest
 
+from eventstore.adapters import mongo_connection
+
 BACKENDS = ("sqlite", "mongodb")
 HOW_TO_RUN_MONGO = (
     "MongoDB tests need MONGO_DB_URL=mongodb://127.0.0.1:PORT/ "
@@ -78,4 +80,4 @@ def is_ferretdb(url: str) -> bool:
         url, serverSelectionTimeoutMS=5000
     )
     with client:
-        return "ferretdbVersion" in client.admin.command("buildInfo")
+        return mongo_connection.is_ferretdb(client.admin.command("buildInfo"))

@@ -47,7 +47,13 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, open_client
+from eventstore.adapters.mongo_connection import (
+    BACKEND,
+    MAX_DOCUMENT_BYTES,
+    MongoErrors,
+    is_ferretdb,
+    open_client,
+)
 from eventstore.adapters.mongo_index import CommitIndex, commit_key
 from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import to_millis
@@ -69,7 +75,7 @@ from eventstore.records import (
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 
 EVENTS = "events"
-MAX_DOCUMENT_BYTES = 16 * 1024 * 1024
+
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
 BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
@@ -111,7 +117,7 @@ class MongoEventStore(EventStore):
         failed. Two commits of at most 16 MiB each always fit.
         """
         build = self._events.database.command("buildInfo")
-        return 2 if "ferretdbVersion" in build else None
+        return 2 if is_ferretdb(build) else None
 
     def _server_clock_offset(self) -> timedelta:
         """Return how far the server's clock is ahead of ours (measured once, at open).

@@ -7,7 +7,7 @@ server cannot be reached, :class:`StoreUnavailableError`, never with the URL's p
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC
 from typing import Any, Final
@@ -23,6 +23,15 @@ from eventstore.urls import redact_url, url_password
 BACKEND: Final = "mongodb"
 DEFAULT_DATABASE: Final = "cirec"
 SERVER_SELECTION_TIMEOUT_MS: Final = 10_000
+DUPLICATE_KEY: Final = 11000
+"""The server's error code for a write refused by a unique index."""
+MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
+"""The largest document MongoDB stores (FerretDB would take more; we never write more)."""
+
+
+def is_ferretdb(build_info: Mapping[str, Any]) -> bool:
+    """Tell whether the server whose ``buildInfo`` reply this is runs FerretDB."""
+    return "ferretdbVersion" in build_info
 
 
 class MongoErrors:

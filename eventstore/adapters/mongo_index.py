@@ -30,9 +30,9 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from eventstore.adapters.mongo_connection import DUPLICATE_KEY
 from eventstore.appending import StoredId
 
-DUPLICATE_KEY = 11000
 WATERMARK = "indexed"
 
 

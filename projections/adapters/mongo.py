@@ -72,7 +72,14 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, open_client
+from eventstore.adapters.mongo_connection import (
+    BACKEND,
+    DUPLICATE_KEY,
+    MAX_DOCUMENT_BYTES,
+    MongoErrors,
+    is_ferretdb,
+    open_client,
+)
 from eventstore.errors import StoreError
 from projections.adapters.bson_documents import from_bson, to_bson
 from projections.adapters.mongo_batches import BATCHES, MongoBatches, VersionMissing
@@ -99,8 +106,6 @@ IN_CHUNK: Final = 1000
 """Keys per ``$in`` query."""
 READ_ATTEMPTS: Final = 3
 """How many versions a query tries while switches keep moving the pointer under it."""
-DUPLICATE_KEY: Final = 11000
-MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 
 
 @frozen
@@ -117,7 +122,7 @@ class ServerTraits:
     @classmethod
     def of(cls, build_info: Mapping[str, Any]) -> ServerTraits:
         """Return the traits of the server whose ``buildInfo`` reply this is."""
-        if "ferretdbVersion" in build_info:
+        if is_ferretdb(build_info):
             return cls(id_lookups=True, page_size=2)
         return cls(id_lookups=False, page_size=PAGE_SIZE)
 

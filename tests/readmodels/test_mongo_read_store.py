@@ -16,6 +16,7 @@ from typing import Any
 import pymongo
 import pytest
 
+from eventstore.adapters.mongo_connection import is_ferretdb
 from eventstore.errors import StoreError, StoreUnavailableError
 from projections.adapters.mongo import MongoReadModelStore, ServerTraits
 from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
@@ -433,7 +434,7 @@ def test_of_racing_saves_from_one_position_exactly_one_wins(mongo_url: str) -> N
     try:
         version = stores[0].active_version(SESSIONS)
         winners = [race_one_save(stores, version, f"user-{trial}") for trial in range(10)]
-        ferretdb = "ferretdbVersion" in stores[0]._client.admin.command("buildInfo")
+        ferretdb = is_ferretdb(stores[0]._client.admin.command("buildInfo"))
     finally:
         for store in stores:
             store.close()
