@@ -108,43 +108,80 @@ class Workload:
         config: dict[str, Any] = {"stages": list(STAGE_NAMES), "image": "python:3.11"}
         if (repo_name, repo_url, branch) not in self._known:
             self._known.add((repo_name, repo_url, branch))
-            yield self._single(SessionOpened(user, repo_name, repo_url, branch, "0" * 40, True))
+            yield self._single(
+                SessionOpened(
+                    user_id=user,
+                    repo_name=repo_name,
+                    repo_url=repo_url,
+                    branch=branch,
+                    commit_hash="0" * 40,
+                    is_remote=True,
+                )
+            )
             for name in PIPELINES:
                 yield self._single(
                     PipelineValidated(
-                        repo_name, repo_url, branch, name, f"{name}.yml", config, "0" * 40
+                        repo_name=repo_name,
+                        repo_url=repo_url,
+                        branch=branch,
+                        pipeline_name=name,
+                        pipeline_file_name=f"{name}.yml",
+                        pipeline_config=config,
+                        commit_hash="0" * 40,
                     )
                 )
-                yield self._single(PipelineActivated(repo_name, repo_url, branch, name))
+                yield self._single(
+                    PipelineActivated(
+                        repo_name=repo_name, repo_url=repo_url, branch=branch, pipeline_name=name
+                    )
+                )
         commit = f"{rng.getrandbits(160):040x}"
         yield self._single(
-            SessionAccessed(user, repo_name, repo_url, branch, commit, rng.random() < 0.7)
+            SessionAccessed(
+                user_id=user,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                commit_hash=commit,
+                is_remote=rng.random() < 0.7,
+            )
         )
         if rng.random() < 0.1:
             yield self._single(
                 PipelineValidationFailed(
-                    repo_name, repo_url, branch, f"{pipeline}.yml", commit, ("bad key 'stagez'",)
+                    repo_name=repo_name,
+                    repo_url=repo_url,
+                    branch=branch,
+                    pipeline_file_name=f"{pipeline}.yml",
+                    commit_hash=commit,
+                    errors=("bad key 'stagez'",),
                 )
             )
         yield self._single(
             PipelineValidated(
-                repo_name, repo_url, branch, pipeline, f"{pipeline}.yml", config, commit
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline,
+                pipeline_file_name=f"{pipeline}.yml",
+                pipeline_config=config,
+                commit_hash=commit,
             )
         )
         pipeline_key = (repo_name, repo_url, pipeline)
         number = self._numbers.get(pipeline_key, 0) + 1
         self._numbers[pipeline_key] = number
         started = RunStarted(
-            uuid.UUID(int=rng.getrandbits(128), version=4),
-            number,
-            repo_name,
-            repo_url,
-            branch,
-            pipeline,
-            commit,
-            config,
-            rng.choice((Trigger.PUSH, Trigger.PULL_REQUEST, Trigger.SCHEDULE)),
-            user,
+            run_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+            run_number=number,
+            repo_name=repo_name,
+            repo_url=repo_url,
+            branch=branch,
+            pipeline_name=pipeline,
+            commit_hash=commit,
+            pipeline_config=config,
+            trigger=rng.choice((Trigger.PUSH, Trigger.PULL_REQUEST, Trigger.SCHEDULE)),
+            actor=user,
         )
         yield self._single(started, expected=number - 1)
         yield from self._body(started)
@@ -159,12 +196,23 @@ class Workload:
         failure_rate = rng.uniform(0.03, 0.10)
         canceled_in = rng.randrange(len(stages)) if rng.random() < 0.05 else None
         for index, (stage, count) in enumerate(zip(stages, per_stage, strict=True)):
-            events: list[DomainEvent] = [StageStarted(run.run_id, stage)]
+            events: list[DomainEvent] = [StageStarted(run_id=run.run_id, stage_name=stage)]
             if index == canceled_in:
-                events.append(JobStarted(run.run_id, stage, f"{stage}-1", False))
+                events.append(
+                    JobStarted(
+                        run_id=run.run_id,
+                        stage_name=stage,
+                        job_name=f"{stage}-1",
+                        allows_failure=False,
+                    )
+                )
                 events.append(
                     RunCanceled(
-                        run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name
+                        run_id=run.run_id,
+                        repo_name=run.repo_name,
+                        repo_url=run.repo_url,
+                        branch=run.branch,
+                        pipeline_name=run.pipeline_name,
                     )
                 )
                 yield self._batch(streams.run_stream(run.run_id), events)
@@ -176,16 +224,16 @@ class Workload:
                 statuses.append(Status.SUCCESS if allowed else status)
                 events.extend(self._job(run, stage, f"{stage}-{job}", allowed, status))
             stage_status = Status.FAILED if Status.FAILED in statuses else Status.SUCCESS
-            events.append(StageFinished(run.run_id, stage, stage_status))
+            events.append(StageFinished(run_id=run.run_id, stage_name=stage, status=stage_status))
             if index == len(stages) - 1:
                 events.append(
                     RunFinished(
-                        run.run_id,
-                        run.repo_name,
-                        run.repo_url,
-                        run.branch,
-                        run.pipeline_name,
-                        stage_status,
+                        run_id=run.run_id,
+                        repo_name=run.repo_name,
+                        repo_url=run.repo_url,
+                        branch=run.branch,
+                        pipeline_name=run.pipeline_name,
+                        status=stage_status,
                     )
                 )
             yield self._batch(streams.run_stream(run.run_id), events)
@@ -194,21 +242,31 @@ class Workload:
         self, run: RunStarted, stage: str, job: str, allowed: bool, status: Status
     ) -> Iterator[DomainEvent]:
         rng = self._rng
-        yield JobStarted(run.run_id, stage, job, allowed)
+        yield JobStarted(run_id=run.run_id, stage_name=stage, job_name=job, allows_failure=allowed)
         steps = rng.randint(2, 4)
         chunks = rng.randint(20, 200)
         index = 0
         for step in range(steps):
             marker = f"section_start:{step}:step_{step}\r\x1b[0K$ ./ci/step-{step}.sh\n"
-            yield JobLogChunkAppended(run.run_id, stage, job, index, marker)
+            yield JobLogChunkAppended(
+                run_id=run.run_id, stage_name=stage, job_name=job, chunk_index=index, content=marker
+            )
             index += 1
             for _ in range(chunks // steps + (step < chunks % steps)):
-                yield JobLogChunkAppended(run.run_id, stage, job, index, self._text())
+                yield JobLogChunkAppended(
+                    run_id=run.run_id,
+                    stage_name=stage,
+                    job_name=job,
+                    chunk_index=index,
+                    content=self._text(),
+                )
                 index += 1
             marker = f"section_end:{step}:step_{step}\r\x1b[0K\n"
-            yield JobLogChunkAppended(run.run_id, stage, job, index, marker)
+            yield JobLogChunkAppended(
+                run_id=run.run_id, stage_name=stage, job_name=job, chunk_index=index, content=marker
+            )
             index += 1
-        yield JobFinished(run.run_id, stage, job, status)
+        yield JobFinished(run_id=run.run_id, stage_name=stage, job_name=job, status=status)
 
     def _text(self) -> str:
         """Return 1-8 KiB of log lines."""

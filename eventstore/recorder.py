@@ -156,7 +156,14 @@ class Recorder:
     ) -> Receipt:
         """Record that ``user_id`` started working on a repository."""
         return self.record(
-            SessionOpened(user_id, repo_name, repo_url, branch, commit_hash, is_remote)
+            SessionOpened(
+                user_id=user_id,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                commit_hash=commit_hash,
+                is_remote=is_remote,
+            )
         )
 
     def access_session(
@@ -171,7 +178,14 @@ class Recorder:
     ) -> Receipt:
         """Record that ``user_id`` used their session again, with the repository as it is now."""
         return self.record(
-            SessionAccessed(user_id, repo_name, repo_url, branch, commit_hash, is_remote)
+            SessionAccessed(
+                user_id=user_id,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                commit_hash=commit_hash,
+                is_remote=is_remote,
+            )
         )
 
     # -- pipelines ----------------------------------------------------------------------
@@ -190,13 +204,13 @@ class Recorder:
         """Record a pipeline file that passed validation at ``commit_hash``."""
         return self.record(
             PipelineValidated(
-                repo_name,
-                repo_url,
-                branch,
-                pipeline_name,
-                pipeline_file_name,
-                pipeline_config,
-                commit_hash,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline_name,
+                pipeline_file_name=pipeline_file_name,
+                pipeline_config=pipeline_config,
+                commit_hash=commit_hash,
             )
         )
 
@@ -214,13 +228,13 @@ class Recorder:
         """Record a pipeline file that failed validation (kept in the log only)."""
         return self.record(
             PipelineValidationFailed(
-                repo_name,
-                repo_url,
-                branch,
-                pipeline_file_name,
-                commit_hash,
-                tuple(errors),
-                pipeline_name,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_file_name=pipeline_file_name,
+                commit_hash=commit_hash,
+                errors=tuple(errors),
+                pipeline_name=pipeline_name,
             )
         )
 
@@ -228,13 +242,21 @@ class Recorder:
         self, *, repo_name: str, repo_url: str, branch: str, pipeline_name: str
     ) -> Receipt:
         """Record that a pipeline is switched on."""
-        return self.record(PipelineActivated(repo_name, repo_url, branch, pipeline_name))
+        return self.record(
+            PipelineActivated(
+                repo_name=repo_name, repo_url=repo_url, branch=branch, pipeline_name=pipeline_name
+            )
+        )
 
     def deactivate_pipeline(
         self, *, repo_name: str, repo_url: str, branch: str, pipeline_name: str
     ) -> Receipt:
         """Record that a pipeline is switched off."""
-        return self.record(PipelineDeactivated(repo_name, repo_url, branch, pipeline_name))
+        return self.record(
+            PipelineDeactivated(
+                repo_name=repo_name, repo_url=repo_url, branch=branch, pipeline_name=pipeline_name
+            )
+        )
 
     # -- runs ---------------------------------------------------------------------------
 
@@ -267,16 +289,16 @@ class Recorder:
         while True:
             number = self._store.stream_version(stream) + 1
             event = RunStarted(
-                run_id,
-                number,
-                repo_name,
-                repo_url,
-                branch,
-                pipeline_name,
-                commit_hash,
-                pipeline_config,
-                trigger,
-                actor or self._actor,
+                run_id=run_id,
+                run_number=number,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline_name,
+                commit_hash=commit_hash,
+                pipeline_config=pipeline_config,
+                trigger=trigger,
+                actor=actor or self._actor,
             )
             try:
                 receipt = self.record(
@@ -314,11 +336,13 @@ class Recorder:
 
     def start_stage(self, run: RunHandle, stage_name: str) -> Receipt:
         """Record that a stage of ``run`` started."""
-        return self._record_in_run(run, StageStarted(run.run_id, stage_name))
+        return self._record_in_run(run, StageStarted(run_id=run.run_id, stage_name=stage_name))
 
     def finish_stage(self, run: RunHandle, stage_name: str, status: Status) -> Receipt:
         """Record that a stage of ``run`` ended with ``status``."""
-        return self._record_in_run(run, StageFinished(run.run_id, stage_name, status))
+        return self._record_in_run(
+            run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=status)
+        )
 
     def start_job(
         self,
@@ -331,7 +355,14 @@ class Recorder:
     ) -> Receipt:
         """Record that a job of ``run`` started."""
         return self._record_in_run(
-            run, JobStarted(run.run_id, stage_name, job_name, allows_failure, attempt)
+            run,
+            JobStarted(
+                run_id=run.run_id,
+                stage_name=stage_name,
+                job_name=job_name,
+                allows_failure=allows_failure,
+                attempt=attempt,
+            ),
         )
 
     def append_log(
@@ -339,19 +370,34 @@ class Recorder:
     ) -> Receipt:
         """Record the next chunk of a job's log (chunks are numbered 0, 1, 2 …)."""
         return self._record_in_run(
-            run, JobLogChunkAppended(run.run_id, stage_name, job_name, chunk_index, content)
+            run,
+            JobLogChunkAppended(
+                run_id=run.run_id,
+                stage_name=stage_name,
+                job_name=job_name,
+                chunk_index=chunk_index,
+                content=content,
+            ),
         )
 
     def finish_job(self, run: RunHandle, stage_name: str, job_name: str, status: Status) -> Receipt:
         """Record that a job of ``run`` ended with ``status``."""
-        return self._record_in_run(run, JobFinished(run.run_id, stage_name, job_name, status))
+        return self._record_in_run(
+            run,
+            JobFinished(run_id=run.run_id, stage_name=stage_name, job_name=job_name, status=status),
+        )
 
     def cancel_run(self, run: RunHandle, reason: str | None = None) -> Receipt:
         """Record that ``run`` was canceled; its unfinished stages and jobs end as canceled."""
         return self._record_in_run(
             run,
             RunCanceled(
-                run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, reason
+                run_id=run.run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                reason=reason,
             ),
         )
 
@@ -360,7 +406,12 @@ class Recorder:
         receipt = self._record_in_run(
             run,
             RunFinished(
-                run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, status
+                run_id=run.run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                status=status,
             ),
         )
         self._last_event_of_run.pop(run.run_id, None)

@@ -18,7 +18,7 @@ RUNNING: Final = "running"
 """Ours: the status of a run, stage or job before its final one."""
 
 
-@frozen
+@frozen(kw_only=True)
 class SessionDocument:
     """``sessions``: one per ``user_id``, the repository state of their latest command."""
 
@@ -34,7 +34,7 @@ class SessionDocument:
     """Ours: when the session was (last) opened."""
 
 
-@frozen
+@frozen(kw_only=True)
 class PipelineEntry:
     """One pipeline of a ``repo_configs`` document, keyed by its ``pipeline_name``."""
 
@@ -55,7 +55,7 @@ class PipelineEntry:
     """Ours: the runs in progress, which ``running`` summarises."""
 
 
-@frozen
+@frozen(kw_only=True)
 class RepoConfigDocument:
     """``repo_configs``: one per (``repo_name``, ``repo_url``, ``branch``)."""
 
@@ -65,7 +65,7 @@ class RepoConfigDocument:
     pipelines: dict[str, PipelineEntry]
 
 
-@frozen
+@frozen(kw_only=True)
 class JobLog:
     """One job of a stage, keyed by its ``job_name``."""
 
@@ -86,7 +86,7 @@ class JobLog:
     """Ours: how many chunks the log arrived in."""
 
 
-@frozen
+@frozen(kw_only=True)
 class StageLog:
     """One stage of a run, keyed by its ``stage_name``; its jobs keyed by ``job_name``."""
 
@@ -97,7 +97,7 @@ class StageLog:
     jobs: dict[str, JobLog]
 
 
-@frozen
+@frozen(kw_only=True)
 class RunDocument:
     """``jobs_history``: one per pipeline run, keyed by ``run_id``."""
 

@@ -71,7 +71,13 @@ def stage_started(document: Document, event: StageStarted, at: datetime) -> Docu
         return None
     old = document.logs.get(event.stage_name)
     jobs = old.jobs if old else {}
-    stage = StageLog(event.stage_name, RUNNING, at, None, jobs)
+    stage = StageLog(
+        stage_name=event.stage_name,
+        stage_status=RUNNING,
+        start_time=at,
+        completion_time=None,
+        jobs=jobs,
+    )
     return _with_stage(document, stage)
 
 
@@ -207,7 +213,9 @@ def _update_stage(
     """Apply ``change`` to stage ``name``, opening it first if its start was not recorded."""
     if document is None:
         return None
-    stage = document.logs.get(name) or StageLog(name, RUNNING, at, None, {})
+    stage = document.logs.get(name) or StageLog(
+        stage_name=name, stage_status=RUNNING, start_time=at, completion_time=None, jobs={}
+    )
     return _with_stage(document, change(stage))
 
 

@@ -35,7 +35,9 @@ def pipeline_validated(
     document: Document, event: PipelineValidated, at: datetime
 ) -> RepoConfigDocument:
     """Store the new configuration; a new pipeline starts active, with no runs."""
-    current = document or RepoConfigDocument(event.repo_name, event.repo_url, event.branch, {})
+    current = document or RepoConfigDocument(
+        repo_name=event.repo_name, repo_url=event.repo_url, branch=event.branch, pipelines={}
+    )
     old = current.pipelines.get(event.pipeline_name)
     entry = PipelineEntry(
         pipeline_name=event.pipeline_name,

@@ -131,11 +131,46 @@ def untyped(value: object) -> Any:
 @pytest.mark.parametrize(
     ("build", "field"),
     [
-        (lambda: JobStarted(uuid.uuid4(), "s", "j", untyped("yes")), "allows_failure"),
-        (lambda: RunFinished(uuid.uuid4(), "r", "u", "b", "p", untyped("done")), "status"),
-        (lambda: SessionOpened("", "r", "u", "b", "c", True), "user_id"),
-        (lambda: JobLogChunkAppended(uuid.uuid4(), "s", "j", -1, "x"), "chunk_index"),
-        (lambda: SessionOpened("u", "r", "u", "b", "c", untyped(1)), "is_remote"),
+        (
+            lambda: JobStarted(
+                run_id=uuid.uuid4(), stage_name="s", job_name="j", allows_failure=untyped("yes")
+            ),
+            "allows_failure",
+        ),
+        (
+            lambda: RunFinished(
+                run_id=uuid.uuid4(),
+                repo_name="r",
+                repo_url="u",
+                branch="b",
+                pipeline_name="p",
+                status=untyped("done"),
+            ),
+            "status",
+        ),
+        (
+            lambda: SessionOpened(
+                user_id="", repo_name="r", repo_url="u", branch="b", commit_hash="c", is_remote=True
+            ),
+            "user_id",
+        ),
+        (
+            lambda: JobLogChunkAppended(
+                run_id=uuid.uuid4(), stage_name="s", job_name="j", chunk_index=-1, content="x"
+            ),
+            "chunk_index",
+        ),
+        (
+            lambda: SessionOpened(
+                user_id="u",
+                repo_name="r",
+                repo_url="u",
+                branch="b",
+                commit_hash="c",
+                is_remote=untyped(1),
+            ),
+            "is_remote",
+        ),
     ],
 )
 def test_domain_events_refuse_bad_values_at_construction(

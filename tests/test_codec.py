@@ -55,7 +55,7 @@ def test_an_older_schema_version_is_upcast_on_the_way_in() -> None:
     run_id = uuid.uuid4()
     old = {"run_id": str(run_id), "stage_name": "t", "job_name": "u", "may_fail": True}
     decoded = codec.decode(job_started_v1(old))
-    assert decoded == JobStartedV2(run_id, "t", "u", True)
+    assert decoded == JobStartedV2(run_id=run_id, stage_name="t", job_name="u", allows_failure=True)
 
 
 def test_a_missing_upcaster_or_a_newer_version_is_refused() -> None:

@@ -12,7 +12,7 @@ from eventstore.catalog.fields import MAX_NAME, commit_hash, documented, key, us
 from eventstore.errors import InvalidEventError
 
 
-@frozen
+@frozen(kw_only=True)
 class RepoBranchEvent:
     """Fields shared by events about one repository branch (a ``repo_configs`` document)."""
 
@@ -30,7 +30,7 @@ class RepoBranchEvent:
         return streams.repo_stream(self.repo_name, self.repo_url, self.branch)
 
 
-@frozen
+@frozen(kw_only=True)
 class PipelineValidated(RepoBranchEvent):
     """A pipeline file passed validation; its configuration becomes the stored one."""
 
@@ -52,7 +52,7 @@ def _error_list(_: Any, attribute: Any, value: Any) -> None:
             raise InvalidEventError(f"{attribute.name}[{index}]", "expected a string", message)
 
 
-@frozen
+@frozen(kw_only=True)
 class PipelineValidationFailed(RepoBranchEvent):
     """A pipeline file failed validation. Kept in the log only: ``repo_configs`` ignores it."""
 
@@ -71,14 +71,14 @@ class PipelineValidationFailed(RepoBranchEvent):
     )
 
 
-@frozen
+@frozen(kw_only=True)
 class PipelineActivated(RepoBranchEvent):
     """A pipeline is switched on: the engine will run it."""
 
     pipeline_name: str = user_name("Name of the pipeline.")
 
 
-@frozen
+@frozen(kw_only=True)
 class PipelineDeactivated(RepoBranchEvent):
     """A pipeline is switched off: kept with its history, no longer run."""
 

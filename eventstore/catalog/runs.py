@@ -24,7 +24,7 @@ RUNNER = "the runner executing the job"
 ENGINE = "the CI engine"
 
 
-@frozen
+@frozen(kw_only=True)
 class RunStarted:
     """A run of a pipeline started; it takes the pipeline's next run number.
 
@@ -62,7 +62,7 @@ class RunStarted:
         return self.run_number - 1
 
 
-@frozen
+@frozen(kw_only=True)
 class RunEvent:
     """Fields shared by the events inside one run's stream."""
 
@@ -78,14 +78,14 @@ class RunEvent:
         return streams.run_stream(self.run_id)
 
 
-@frozen
+@frozen(kw_only=True)
 class StageStarted(RunEvent):
     """A stage of a run started."""
 
     stage_name: str = user_name("Name of the stage.")
 
 
-@frozen
+@frozen(kw_only=True)
 class StageFinished(RunEvent):
     """A stage of a run ended."""
 
@@ -93,7 +93,7 @@ class StageFinished(RunEvent):
     status: Status = documented("How the stage ended.", v.member_of(Status))
 
 
-@frozen
+@frozen(kw_only=True)
 class JobEvent(RunEvent):
     """Fields shared by the events of one job."""
 
@@ -103,7 +103,7 @@ class JobEvent(RunEvent):
     job_name: str = user_name("Name of the job (the key of its logs within the stage).")
 
 
-@frozen
+@frozen(kw_only=True)
 class JobStarted(JobEvent):
     """A job started running."""
 
@@ -117,7 +117,7 @@ class JobStarted(JobEvent):
     )
 
 
-@frozen
+@frozen(kw_only=True)
 class JobLogChunkAppended(JobEvent):
     """The next piece of a job's log: chunks are numbered 0, 1, 2 … in output order."""
 
@@ -128,14 +128,14 @@ class JobLogChunkAppended(JobEvent):
     )
 
 
-@frozen
+@frozen(kw_only=True)
 class JobFinished(JobEvent):
     """A job ended."""
 
     status: Status = documented("How the job ended.", v.member_of(Status))
 
 
-@frozen
+@frozen(kw_only=True)
 class RunEnded(RunEvent):
     """Fields shared by the events that end a run: they name the pipeline whose run ends."""
 
@@ -147,14 +147,14 @@ class RunEnded(RunEvent):
     pipeline_name: str = user_name("Name of the pipeline.")
 
 
-@frozen
+@frozen(kw_only=True)
 class RunFinished(RunEnded):
     """A run ended with its final status."""
 
     status: Status = documented("How the run ended.", v.member_of(Status))
 
 
-@frozen
+@frozen(kw_only=True)
 class RunCanceled(RunEnded):
     """A run was canceled: its pending and running stages and jobs end as canceled."""
 

@@ -11,7 +11,7 @@ from eventstore import validation as v
 from eventstore.catalog.fields import commit_hash, documented, key
 
 
-@frozen
+@frozen(kw_only=True)
 class SessionEvent:
     """Fields shared by the session events: the developer and the repository state they see."""
 
@@ -32,11 +32,11 @@ class SessionEvent:
         return streams.session_stream(self.user_id)
 
 
-@frozen
+@frozen(kw_only=True)
 class SessionOpened(SessionEvent):
     """A developer started a session on a repository (the first command there, or a new one)."""
 
 
-@frozen
+@frozen(kw_only=True)
 class SessionAccessed(SessionEvent):
     """A developer used their session again; the repository state may have moved on."""

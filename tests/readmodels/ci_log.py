@@ -60,16 +60,16 @@ def write_ci_log(store: EventStore, total_events: int, seed: int = 7) -> int:
         number = run_numbers.get((repo_name, repo_url, pipeline), 0) + 1
         run_numbers[(repo_name, repo_url, pipeline)] = number
         started = RunStarted(
-            uuid.uuid4(),
-            number,
-            repo_name,
-            repo_url,
-            branch,
-            pipeline,
-            f"{rng.getrandbits(40):010x}",
-            {"stages": [[name, jobs] for name, jobs in STAGES.items()]},
-            Trigger.PUSH,
-            "dev-1",
+            run_id=uuid.uuid4(),
+            run_number=number,
+            repo_name=repo_name,
+            repo_url=repo_url,
+            branch=branch,
+            pipeline_name=pipeline,
+            commit_hash=f"{rng.getrandbits(40):010x}",
+            pipeline_config={"stages": [[name, jobs] for name, jobs in STAGES.items()]},
+            trigger=Trigger.PUSH,
+            actor="dev-1",
         )
         written += _append(store, codec, clock, [started], expected=number - 1)
         for start in range(0, len(body := list(_run_body(rng, started))), PER_APPEND):
@@ -80,55 +80,102 @@ def write_ci_log(store: EventStore, total_events: int, seed: int = 7) -> int:
 def _setup(rng: random.Random, repo_name: str, repo_url: str, branch: str) -> list[DomainEvent]:
     user = f"dev-{rng.randrange(5)}"
     events: list[DomainEvent] = [
-        SessionOpened(user, repo_name, repo_url, branch, "0abc123", True),
-        SessionAccessed(user, repo_name, repo_url, branch, "0abc124", rng.random() < 0.5),
+        SessionOpened(
+            user_id=user,
+            repo_name=repo_name,
+            repo_url=repo_url,
+            branch=branch,
+            commit_hash="0abc123",
+            is_remote=True,
+        ),
+        SessionAccessed(
+            user_id=user,
+            repo_name=repo_name,
+            repo_url=repo_url,
+            branch=branch,
+            commit_hash="0abc124",
+            is_remote=rng.random() < 0.5,
+        ),
     ]
     for pipeline in PIPELINES:
         events.append(
             PipelineValidationFailed(
-                repo_name, repo_url, branch, f"{pipeline}.yml", "0abc123", ("bad",)
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_file_name=f"{pipeline}.yml",
+                commit_hash="0abc123",
+                errors=("bad",),
             )
         )
         config = {"stages": list(STAGES), "matrix": [[1, 2], [3]], "$set": {"a.b": pipeline}}
         events.append(
             PipelineValidated(
-                repo_name, repo_url, branch, pipeline, f"{pipeline}.yml", config, "0abc124"
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline,
+                pipeline_file_name=f"{pipeline}.yml",
+                pipeline_config=config,
+                commit_hash="0abc124",
             )
         )
-        events.append(PipelineActivated(repo_name, repo_url, branch, pipeline))
+        events.append(
+            PipelineActivated(
+                repo_name=repo_name, repo_url=repo_url, branch=branch, pipeline_name=pipeline
+            )
+        )
     return events
 
 
 def _run_body(rng: random.Random, run: RunStarted) -> Iterator[DomainEvent]:
     canceled_at = rng.choice([None, None, None, "test"])
     for stage, jobs in STAGES.items():
-        yield StageStarted(run.run_id, stage)
+        yield StageStarted(run_id=run.run_id, stage_name=stage)
         if stage == canceled_at:
-            yield JobStarted(run.run_id, stage, jobs[0], False)
+            yield JobStarted(
+                run_id=run.run_id, stage_name=stage, job_name=jobs[0], allows_failure=False
+            )
             yield RunCanceled(
-                run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, "superseded"
+                run_id=run.run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                reason="superseded",
             )
             yield RunFinished(
-                run.run_id,
-                run.repo_name,
-                run.repo_url,
-                run.branch,
-                run.pipeline_name,
-                Status.CANCELED,
+                run_id=run.run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                status=Status.CANCELED,
             )
             return
         for job in jobs:
             allowed = job == "lint"
-            yield JobStarted(run.run_id, stage, job, allowed)
+            yield JobStarted(
+                run_id=run.run_id, stage_name=stage, job_name=job, allows_failure=allowed
+            )
             for index in range(rng.randint(1, 4)):
                 yield JobLogChunkAppended(
-                    run.run_id, stage, job, index, f"{job} line {index}\n" * 20
+                    run_id=run.run_id,
+                    stage_name=stage,
+                    job_name=job,
+                    chunk_index=index,
+                    content=f"{job} line {index}\n" * 20,
                 )
             status = Status.FAILED if rng.random() < 0.08 else Status.SUCCESS
-            yield JobFinished(run.run_id, stage, job, status)
-        yield StageFinished(run.run_id, stage, Status.SUCCESS)
+            yield JobFinished(run_id=run.run_id, stage_name=stage, job_name=job, status=status)
+        yield StageFinished(run_id=run.run_id, stage_name=stage, status=Status.SUCCESS)
     yield RunFinished(
-        run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, Status.SUCCESS
+        run_id=run.run_id,
+        repo_name=run.repo_name,
+        repo_url=run.repo_url,
+        branch=run.branch,
+        pipeline_name=run.pipeline_name,
+        status=Status.SUCCESS,
     )
 
 

@@ -167,7 +167,11 @@ def test_times_stay_bson_dates_and_ids_strings() -> None:
         validated_at=moment,
         running_runs=(),
     )
-    fields = to_bson(RepoConfigDocument("api", "https://git.example.com/api.git", "main", {}))
+    fields = to_bson(
+        RepoConfigDocument(
+            repo_name="api", repo_url="https://git.example.com/api.git", branch="main", pipelines={}
+        )
+    )
     assert fields == {
         "repo_name": "api",
         "repo_url": "https://git.example.com/api.git",

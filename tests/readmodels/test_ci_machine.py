@@ -380,16 +380,16 @@ class CIMachine(RuleBasedStateMachine):
             actor=actor,
         )
         event = RunStarted(
-            run.run_id,
-            run.run_number,
-            pipeline.repo_name,
-            pipeline.repo_url,
-            pipeline.branch,
-            pipeline.pipeline_name,
-            commit_hash,
-            config,
-            trigger,
-            actor or ACTOR,
+            run_id=run.run_id,
+            run_number=run.run_number,
+            repo_name=pipeline.repo_name,
+            repo_url=pipeline.repo_url,
+            branch=pipeline.branch,
+            pipeline_name=pipeline.pipeline_name,
+            commit_hash=commit_hash,
+            pipeline_config=config,
+            trigger=trigger,
+            actor=actor or ACTOR,
         )
         self._feed(event, occurred_at, run.started)
         self._now += self._tick
@@ -400,13 +400,24 @@ class CIMachine(RuleBasedStateMachine):
         self._chunk_index[job] = index + 1
         self._in_run(
             job.run,
-            JobLogChunkAppended(job.run.run_id, job.stage_name, job.job_name, index, content),
+            JobLogChunkAppended(
+                run_id=job.run.run_id,
+                stage_name=job.stage_name,
+                job_name=job.job_name,
+                chunk_index=index,
+                content=content,
+            ),
         )
 
     @staticmethod
     def _ended(run: RunHandle, status: Status) -> RunFinished:
         return RunFinished(
-            run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, status
+            run_id=run.run_id,
+            repo_name=run.repo_name,
+            repo_url=run.repo_url,
+            branch=run.branch,
+            pipeline_name=run.pipeline_name,
+            status=status,
         )
 
     # -- set-up -------------------------------------------------------------------------------
@@ -456,7 +467,15 @@ class CIMachine(RuleBasedStateMachine):
             commit_hash=commit,
             is_remote=is_remote,
         )
-        self._feed(kind(user, repo_name, repo_url, branch, commit, is_remote), occurred_at, receipt)
+        event = kind(
+            user_id=user,
+            repo_name=repo_name,
+            repo_url=repo_url,
+            branch=branch,
+            commit_hash=commit,
+            is_remote=is_remote,
+        )
+        self._feed(event, occurred_at, receipt)
         self._now += self._tick
 
     # -- pipelines ----------------------------------------------------------------------------
@@ -483,7 +502,15 @@ class CIMachine(RuleBasedStateMachine):
     ) -> PipelineRef:
         """A pipeline file passes validation (again, maybe with another configuration)."""
         self._emit(
-            PipelineValidated(repo_name, repo_url, branch, pipeline_name, file_name, config, commit)
+            PipelineValidated(
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline_name,
+                pipeline_file_name=file_name,
+                pipeline_config=config,
+                commit_hash=commit,
+            )
         )
         return PipelineRef(repo_name, repo_url, branch, pipeline_name)
 
@@ -507,7 +534,13 @@ class CIMachine(RuleBasedStateMachine):
         """A pipeline file fails validation: only the log keeps it."""
         self._emit(
             PipelineValidationFailed(
-                repo_name, repo_url, branch, "bad.yml", commit, tuple(errors), pipeline_name
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_file_name="bad.yml",
+                commit_hash=commit,
+                errors=tuple(errors),
+                pipeline_name=pipeline_name,
             )
         )
 
@@ -516,7 +549,12 @@ class CIMachine(RuleBasedStateMachine):
         """A validated pipeline is switched on or off."""
         kind = PipelineActivated if active else PipelineDeactivated
         self._emit(
-            kind(pipeline.repo_name, pipeline.repo_url, pipeline.branch, pipeline.pipeline_name)
+            kind(
+                repo_name=pipeline.repo_name,
+                repo_url=pipeline.repo_url,
+                branch=pipeline.branch,
+                pipeline_name=pipeline.pipeline_name,
+            )
         )
 
     @rule(
@@ -531,7 +569,9 @@ class CIMachine(RuleBasedStateMachine):
     ) -> None:
         """Any pipeline, validated or not, is switched on or off."""
         kind = PipelineActivated if active else PipelineDeactivated
-        self._emit(kind(repo_name, repo_url, branch, pipeline_name))
+        self._emit(
+            kind(repo_name=repo_name, repo_url=repo_url, branch=branch, pipeline_name=pipeline_name)
+        )
 
     # -- runs ---------------------------------------------------------------------------------
 
@@ -572,7 +612,7 @@ class CIMachine(RuleBasedStateMachine):
     @rule(target=stages, run=runs, stage_name=names)
     def start_stage(self, run: RunHandle, stage_name: str) -> StageRef:
         """A stage starts (or starts again)."""
-        self._in_run(run, StageStarted(run.run_id, stage_name))
+        self._in_run(run, StageStarted(run_id=run.run_id, stage_name=stage_name))
         return StageRef(run, stage_name)
 
     @rule(
@@ -588,7 +628,14 @@ class CIMachine(RuleBasedStateMachine):
         """A job of a started stage starts (a retry if it ran before)."""
         run = stage.run
         self._in_run(
-            run, JobStarted(run.run_id, stage.stage_name, job_name, allows_failure, attempt)
+            run,
+            JobStarted(
+                run_id=run.run_id,
+                stage_name=stage.stage_name,
+                job_name=job_name,
+                allows_failure=allows_failure,
+                attempt=attempt,
+            ),
         )
         return JobRef(run, stage.stage_name, job_name)
 
@@ -603,7 +650,16 @@ class CIMachine(RuleBasedStateMachine):
         self, run: RunHandle, stage_name: str, job_name: str, allows_failure: bool
     ) -> JobRef:
         """A job starts in a stage that may not have started."""
-        self._in_run(run, JobStarted(run.run_id, stage_name, job_name, allows_failure, 1))
+        self._in_run(
+            run,
+            JobStarted(
+                run_id=run.run_id,
+                stage_name=stage_name,
+                job_name=job_name,
+                allows_failure=allows_failure,
+                attempt=1,
+            ),
+        )
         return JobRef(run, stage_name, job_name)
 
     @rule(job=jobs, content=chunks)
@@ -621,17 +677,28 @@ class CIMachine(RuleBasedStateMachine):
     @rule(job=jobs, status=likely_success)
     def finish_job(self, job: JobRef, status: Status) -> None:
         """A job ends (maybe again)."""
-        self._in_run(job.run, JobFinished(job.run.run_id, job.stage_name, job.job_name, status))
+        self._in_run(
+            job.run,
+            JobFinished(
+                run_id=job.run.run_id,
+                stage_name=job.stage_name,
+                job_name=job.job_name,
+                status=status,
+            ),
+        )
 
     @rule(stage=stages, status=statuses)
     def finish_stage(self, stage: StageRef, status: Status) -> None:
         """A stage ends, whatever its jobs are doing."""
-        self._in_run(stage.run, StageFinished(stage.run.run_id, stage.stage_name, status))
+        self._in_run(
+            stage.run,
+            StageFinished(run_id=stage.run.run_id, stage_name=stage.stage_name, status=status),
+        )
 
     @rule(run=runs, stage_name=names, status=statuses)
     def finish_unstarted_stage(self, run: RunHandle, stage_name: str, status: Status) -> None:
         """A stage that may never have started ends."""
-        self._in_run(run, StageFinished(run.run_id, stage_name, status))
+        self._in_run(run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=status))
 
     @rule(run=runs, status=likely_success)
     def finish_run(self, run: RunHandle, status: Status) -> None:
@@ -644,7 +711,12 @@ class CIMachine(RuleBasedStateMachine):
         self._in_run(
             run,
             RunCanceled(
-                run.run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, reason
+                run_id=run.run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                reason=reason,
             ),
         )
 
@@ -659,9 +731,19 @@ class CIMachine(RuleBasedStateMachine):
             for job_name, job in stage["jobs"].items():
                 if job["job_status"] == RUNNING:
                     status = data.draw(likely_success, label="job status")
-                    self._in_run(run, JobFinished(run.run_id, stage_name, job_name, status))
+                    self._in_run(
+                        run,
+                        JobFinished(
+                            run_id=run.run_id,
+                            stage_name=stage_name,
+                            job_name=job_name,
+                            status=status,
+                        ),
+                    )
             status = data.draw(likely_success, label="stage status")
-            self._in_run(run, StageFinished(run.run_id, stage_name, status))
+            self._in_run(
+                run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=status)
+            )
         self._in_run(run, self._ended(run, data.draw(likely_success, label="run status")))
 
     @rule(
@@ -694,14 +776,32 @@ class CIMachine(RuleBasedStateMachine):
             pipeline, "9f2c1e7", {"stages": [s[0] for s in plan]}, Trigger.PUSH, None
         )
         for stage_name, stage_jobs, stage_status in plan:
-            self._in_run(run, StageStarted(run.run_id, stage_name))
+            self._in_run(run, StageStarted(run_id=run.run_id, stage_name=stage_name))
             for job_name, allows_failure, _, _ in stage_jobs:
-                self._in_run(run, JobStarted(run.run_id, stage_name, job_name, allows_failure))
+                self._in_run(
+                    run,
+                    JobStarted(
+                        run_id=run.run_id,
+                        stage_name=stage_name,
+                        job_name=job_name,
+                        allows_failure=allows_failure,
+                    ),
+                )
             for job_name, _, job_status, job_chunks in stage_jobs:
                 for content in job_chunks:
                     self._log(JobRef(run, stage_name, job_name), content)
-                self._in_run(run, JobFinished(run.run_id, stage_name, job_name, job_status))
-            self._in_run(run, StageFinished(run.run_id, stage_name, stage_status))
+                self._in_run(
+                    run,
+                    JobFinished(
+                        run_id=run.run_id,
+                        stage_name=stage_name,
+                        job_name=job_name,
+                        status=job_status,
+                    ),
+                )
+            self._in_run(
+                run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=stage_status)
+            )
         self._in_run(run, self._ended(run, status))
         return run
 
@@ -734,14 +834,25 @@ class CIMachine(RuleBasedStateMachine):
             fake,
         )
         events: dict[type[Any], DomainEvent] = {
-            StageStarted: StageStarted(run_id, name),
-            StageFinished: StageFinished(run_id, name, Status.SUCCESS),
-            JobStarted: JobStarted(run_id, name, name, False),
-            JobLogChunkAppended: JobLogChunkAppended(run_id, name, name, 0, "orphan"),
-            JobFinished: JobFinished(run_id, name, name, Status.FAILED),
+            StageStarted: StageStarted(run_id=run_id, stage_name=name),
+            StageFinished: StageFinished(run_id=run_id, stage_name=name, status=Status.SUCCESS),
+            JobStarted: JobStarted(
+                run_id=run_id, stage_name=name, job_name=name, allows_failure=False
+            ),
+            JobLogChunkAppended: JobLogChunkAppended(
+                run_id=run_id, stage_name=name, job_name=name, chunk_index=0, content="orphan"
+            ),
+            JobFinished: JobFinished(
+                run_id=run_id, stage_name=name, job_name=name, status=Status.FAILED
+            ),
             RunFinished: self._ended(run, Status.SUCCESS),
             RunCanceled: RunCanceled(
-                run_id, run.repo_name, run.repo_url, run.branch, run.pipeline_name, "stray"
+                run_id=run_id,
+                repo_name=run.repo_name,
+                repo_url=run.repo_url,
+                branch=run.branch,
+                pipeline_name=run.pipeline_name,
+                reason="stray",
             ),
         }
         self._in_run(run, events[kind])

@@ -74,11 +74,31 @@ def raw(mongo_url: str) -> Iterator[pymongo.database.Database[dict[str, Any]]]:
 
 
 def session(user_id: str, branch: str = "main") -> SessionDocument:
-    return SessionDocument(user_id, REPO, URL, branch, "0123abc", True, WHEN, WHEN)
+    return SessionDocument(
+        user_id=user_id,
+        repo_name=REPO,
+        repo_url=URL,
+        branch=branch,
+        commit_hash="0123abc",
+        is_remote=True,
+        time=WHEN,
+        opened_at=WHEN,
+    )
 
 
 def job(name: str) -> JobLog:
-    return JobLog(name, "success", False, WHEN, WHEN, f"log of {name!r}", 1, 9, 0, 1)
+    return JobLog(
+        job_name=name,
+        job_status="success",
+        allows_failure=False,
+        start_time=WHEN,
+        completion_time=WHEN,
+        job_logs=f"log of {name!r}",
+        attempt=1,
+        log_chars=9,
+        log_truncated_chars=0,
+        log_chunks=1,
+    )
 
 
 def a_run(number: int, pipeline: str = "build", branch: str = "main", **extra: Any) -> RunDocument:
@@ -114,16 +134,33 @@ def test_tricky_names_round_trip_through_the_server(
     store: MongoReadModelStore, raw: pymongo.database.Database[dict[str, Any]]
 ) -> None:
     logs = {
-        name: StageLog(name, "success", WHEN, WHEN, {n: job(n) for n in TRICKY}) for name in TRICKY
+        name: StageLog(
+            stage_name=name,
+            stage_status="success",
+            start_time=WHEN,
+            completion_time=WHEN,
+            jobs={n: job(n) for n in TRICKY},
+        )
+        for name in TRICKY
     }
     runs = [a_run(i + 1, pipeline=name, branch=name, logs=logs) for i, name in enumerate(TRICKY)]
     version = store.active_version(JOBS_HISTORY)
     insert(store, version, *runs)
     pipelines = {
-        name: PipelineEntry(name, name, CONFIG, (runs[0].run_id,), True, False, "c0", WHEN, ())
+        name: PipelineEntry(
+            pipeline_name=name,
+            pipeline_file_name=name,
+            pipeline_config=CONFIG,
+            job_run_history=(runs[0].run_id,),
+            active=True,
+            running=False,
+            last_commit_hash="c0",
+            validated_at=WHEN,
+            running_runs=(),
+        )
         for name in TRICKY
     }
-    config = RepoConfigDocument(REPO, URL, "main", pipelines)
+    config = RepoConfigDocument(repo_name=REPO, repo_url=URL, branch="main", pipelines=pipelines)
     repo_version = store.active_version(REPO_CONFIGS)
     store.save(REPO_CONFIGS, repo_version, [Change("repo", config, 3, None)])
 
@@ -450,8 +487,30 @@ def test_a_document_over_the_size_limit_is_a_store_error_naming_it(
     store: MongoReadModelStore,
 ) -> None:
     version = store.active_version(JOBS_HISTORY)
-    huge = JobLog("j", "success", False, WHEN, WHEN, "x" * (17 * 1024 * 1024), 1, 1, 0, 1)
-    run = a_run(1, logs={"s": StageLog("s", "success", WHEN, WHEN, {"j": huge})})
+    huge = JobLog(
+        job_name="j",
+        job_status="success",
+        allows_failure=False,
+        start_time=WHEN,
+        completion_time=WHEN,
+        job_logs="x" * (17 * 1024 * 1024),
+        attempt=1,
+        log_chars=1,
+        log_truncated_chars=0,
+        log_chunks=1,
+    )
+    run = a_run(
+        1,
+        logs={
+            "s": StageLog(
+                stage_name="s",
+                stage_status="success",
+                start_time=WHEN,
+                completion_time=WHEN,
+                jobs={"j": huge},
+            )
+        },
+    )
     with pytest.raises(StoreError, match=str(run.run_id)):
         insert(store, version, run)
 
@@ -489,9 +548,31 @@ def test_documents_too_big_to_share_a_reply_are_read_back(store: MongoReadModelS
     runs = []
     for number in (1, 2, 3, 4):  # four of 13 MiB: more than one 48 MB reply can carry
         log = JobLog(
-            "j", "success", False, WHEN, WHEN, str(number) * (13 * 1024 * 1024), 1, 1, 0, 1
+            job_name="j",
+            job_status="success",
+            allows_failure=False,
+            start_time=WHEN,
+            completion_time=WHEN,
+            job_logs=str(number) * (13 * 1024 * 1024),
+            attempt=1,
+            log_chars=1,
+            log_truncated_chars=0,
+            log_chunks=1,
         )
-        runs.append(a_run(number, logs={"s": StageLog("s", "success", WHEN, WHEN, {"j": log})}))
+        runs.append(
+            a_run(
+                number,
+                logs={
+                    "s": StageLog(
+                        stage_name="s",
+                        stage_status="success",
+                        start_time=WHEN,
+                        completion_time=WHEN,
+                        jobs={"j": log},
+                    )
+                },
+            )
+        )
     insert(store, version, *runs)
     listed = [stored.document for _, stored in store.documents(JOBS_HISTORY, version)]
     assert sorted(listed, key=lambda run: run.run_number) == runs

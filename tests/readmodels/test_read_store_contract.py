@@ -147,7 +147,7 @@ def entry(name: str, config: dict[str, Any]) -> PipelineEntry:
 
 
 def repo_config(branch: str, pipelines: dict[str, PipelineEntry]) -> RepoConfigDocument:
-    return RepoConfigDocument(REPO, URL, branch, pipelines)
+    return RepoConfigDocument(repo_name=REPO, repo_url=URL, branch=branch, pipelines=pipelines)
 
 
 def run_key(document: RunDocument) -> str:
