@@ -20,9 +20,9 @@ from bench import append, catchup, lag, peer, rebuild_rss
 from bench.backends import STORES, drop, new_place, remove_tree
 from bench.figures import Figure, table, write_json
 from bench.sizes import LAG_RATE, SIZES
-from bench.workload import Workload
 from cirec.config import MONGO_URL_VARIABLE
 from eventstore.urls import redact_url
+from tools.workload import Workload
 
 
 def main(argv: list[str] | None = None) -> int:

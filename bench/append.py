@@ -19,11 +19,11 @@ from typing import Any
 
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
-from bench.workload import Append
 from cirec.config import open_store
 from eventstore.clock import to_epoch_millis
 from eventstore.codec import json_converter
 from eventstore.records import ANY, NewEvent
+from tools.workload import Append
 
 ROUNDS = 4
 RAW_TABLE = "raw_events"

@@ -15,7 +15,6 @@ from typing import Any
 
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
-from bench.workload import Append
 from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
 from projections.jobs_history import JOBS_HISTORY
@@ -24,6 +23,7 @@ from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
 from projections.store import ReadModelStore
 from projections.worker import Projector
+from tools.workload import Append
 
 PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 RAW_DOCUMENTS = "raw_documents"

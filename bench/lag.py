@@ -28,11 +28,11 @@ from bench.append import singles
 from bench.backends import Place, mongo_client, raw_sqlite
 from bench.catchup import PROJECTIONS
 from bench.figures import Figure
-from bench.workload import Workload
 from cirec.config import open_read_models, open_store
 from eventstore.adapters.mongo_index import commit_key
 from projections.documents import RUNNING
 from projections.worker import Projector
+from tools.workload import Workload
 
 POLL_SECONDS = 0.002
 # How long, after the writer ends, the pollers wait for the last events to show.

@@ -19,9 +19,9 @@ from pathlib import Path
 from bench.backends import drop, new_place
 from bench.catchup import PROJECTIONS, write_log
 from bench.figures import Figure
-from bench.workload import Workload
 from cirec.config import open_read_models, open_store
 from projections.rebuild import rebuild
+from tools.workload import Workload
 
 
 def measure(store: str, workdir: Path, small: int, large: int) -> dict[str, Figure]:

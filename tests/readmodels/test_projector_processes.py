@@ -16,8 +16,8 @@ from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
 from projections.rebuild import rebuild
 from projections.store import ReadModelStore
-from tests.readmodels.ci_log import write_ci_log
 from tests.readmodels.workers import PROJECTIONS
+from tools.workload import TRICKY, Workload
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20
@@ -65,7 +65,7 @@ def test_a_projector_killed_twenty_times_converges_to_a_rebuild(
     backend: str, store_url: str
 ) -> None:
     with open_store(store_url) as events:
-        head = write_ci_log(events, CRASH_LOG_EVENTS[backend])
+        head = Workload(7, TRICKY).write(events, CRASH_LOG_EVENTS[backend])
     rng = random.Random(42)
     for _ in range(KILLS):
         worker = start("project", store_url, 50)
@@ -91,7 +91,7 @@ def test_a_projector_killed_twenty_times_converges_to_a_rebuild(
 
 def test_two_projectors_at_once_end_equal_to_a_rebuild(backend: str, store_url: str) -> None:
     with open_store(store_url) as events:
-        write_ci_log(events, SMALL_LOG_EVENTS[backend])
+        Workload(7, TRICKY).write(events, SMALL_LOG_EVENTS[backend])
     workers = [start("project", store_url, size) for size in (50, 77)]
     for worker in workers:
         _, err = worker.communicate(timeout=900)
@@ -105,7 +105,7 @@ def test_an_interrupted_rebuild_leaves_the_projection_as_it_was(
     backend: str, store_url: str
 ) -> None:
     with open_store(store_url) as events:
-        write_ci_log(events, SMALL_LOG_EVENTS[backend])
+        Workload(7, TRICKY).write(events, SMALL_LOG_EVENTS[backend])
     project = start("project", store_url, 500)
     assert project.communicate(timeout=900)[0].endswith("done\n")
     with open_read_models(store_url) as store:

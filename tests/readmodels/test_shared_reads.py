@@ -11,8 +11,8 @@ from eventstore.store import DEFAULT_BATCH_SIZE
 from projections.adapters.sqlite import SQLiteReadModelStore
 from projections.rebuild import verify
 from projections.worker import Projector
-from tests.readmodels.ci_log import write_ci_log
 from tests.readmodels.workers import PROJECTIONS
+from tools.workload import TRICKY, Workload
 
 
 class CountingStore(SQLiteEventStore):
@@ -32,7 +32,7 @@ class CountingStore(SQLiteEventStore):
 def test_level_projections_share_each_full_batch(tmp_path: Path) -> None:
     path = tmp_path / "log.sqlite3"
     with CountingStore(path) as events, SQLiteReadModelStore(path) as read_models:
-        head = write_ci_log(events, 1_000)
+        head = Workload(7, TRICKY).write(events, 1_000)
         full_batches = head // 100
         assert Projector(events, read_models, PROJECTIONS, batch_size=100).catch_up() == 3 * head
         for start in range(0, full_batches * 100, 100):
