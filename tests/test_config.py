@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pydoc
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from cirec import config as composition_root
 from cirec.config import configured_url, default_sqlite_path, open_read_models, open_store
 from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.errors import ConfigError, StoreUnavailableError
@@ -94,3 +96,11 @@ def test_connections_opening_one_fresh_file_at_once_all_succeed(tmp_path: Path) 
         for thread in threads:
             thread.join()
     assert failures == []
+
+
+def test_help_on_the_composition_root_never_shows_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A default argument of os.environ made help() print every variable, passwords included.
+    monkeypatch.setenv("MONGO_DB_URL", f"mongodb://ci:{SECRET}@127.0.0.1:1/")
+    assert SECRET not in pydoc.render_doc(composition_root, renderer=pydoc.plaintext)
