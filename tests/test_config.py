@@ -103,4 +103,4 @@ def test_help_on_the_composition_root_never_shows_the_environment(
 ) -> None:
     # A default argument of os.environ made help() print every variable, passwords included.
     monkeypatch.setenv("MONGO_DB_URL", f"mongodb://ci:{SECRET}@127.0.0.1:1/")
-    assert SECRET not in pydoc.render_doc(composition_root, renderer=pydoc.plaintext)
+    assert SECRET not in pydoc.render_doc(composition_root, renderer=pydoc.TextDoc())
