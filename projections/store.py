@@ -24,6 +24,8 @@ conditional update is not (it runs as a query, then a write). So two workers nev
 different ranges from one state: they fold the same batch, and two writes racing there
 write the same document. A claimed batch whose worker died is finished by the next
 worker that reads the checkpoint: nobody waits for a lease to expire.
+
+The errors named here are those of :mod:`projections.errors`.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from typing import Generic, TypeVar
 from attrs import frozen
 
 from eventstore.closing import Closing
-from eventstore.errors import CirecError
 from projections.documents import RunDocument
 from projections.projection import Projection
 
@@ -60,31 +61,6 @@ class Change(Generic[D]):
     """The position of the last event now folded into ``document``."""
     loaded_at: int | None
     """The position the stored document had when loaded; None if there was none."""
-
-
-class StaleWriteError(CirecError):
-    """Raised when a conditional write finds the document moved on since it was loaded."""
-
-    def __init__(self, projection: str, key: str, loaded_at: int | None) -> None:
-        self.projection = projection
-        self.key = key
-        self.loaded_at = loaded_at
-        super().__init__(
-            f"{projection}: document {key!r} changed since it was loaded at position {loaded_at}"
-        )
-
-
-class VersionGoneError(StaleWriteError):
-    """Raised when a version no longer exists: a rebuild replaced it, or it was discarded.
-
-    A worker that meets it was writing to a version that is not the active one any more;
-    like any stale write, it looks the active version up again and retries.
-    """
-
-    def __init__(self, projection: str, version: str) -> None:
-        self.version = version
-        CirecError.__init__(self, f"{projection}: version {version!r} no longer exists")
-        self.projection, self.key, self.loaded_at = projection, "*", None
 
 
 class ReadModelStore(Closing):

@@ -28,8 +28,9 @@ from attrs import frozen
 
 from eventstore.codec import Codec
 from eventstore.store import EventStore
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Envelope, Projection
-from projections.store import Change, ReadModelStore, StaleWriteError, VersionGoneError
+from projections.store import Change, ReadModelStore
 
 DEFAULT_BATCH_SIZE = 500
 # How many lost races in a row one step tolerates before it reports the contention.
@@ -139,7 +140,11 @@ class Projector:
         return batch
 
     def _fold_into(self, projection: Projection[Any], version: str, batch: list[Envelope]) -> None:
-        """Fold ``batch`` into the stored documents, reloading after each lost race."""
+        """Fold ``batch`` into the stored documents, reloading after each lost race.
+
+        A :class:`VersionGoneError` is left to :meth:`step`, which knows whether to look
+        the active version up again.
+        """
         keys = {key for e in batch if (key := projection.key_of(e.event)) is not None}
         for _ in range(MAX_STALE_RETRIES):
             stored = self._store.load(projection, version, keys)
@@ -147,8 +152,6 @@ class Projector:
             try:
                 self._store.save(projection, version, fold_batch(projection, loaded, batch))
                 return
-            except VersionGoneError:
-                raise
             except StaleWriteError:
                 continue  # another worker folding this batch wrote first: fold what is left
         raise StaleWriteError(projection.name, "*", None)

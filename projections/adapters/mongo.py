@@ -54,7 +54,7 @@ follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Final, TypeVar
 
@@ -82,18 +82,13 @@ from eventstore.adapters.mongo_connection import (
 )
 from eventstore.errors import StoreError
 from projections.adapters.bson_documents import from_bson, to_bson
-from projections.adapters.mongo_batches import BATCHES, MongoBatches, VersionMissing
-from projections.adapters.mongo_versions import VERSIONS, MongoVersions
+from projections.adapters.mongo_batches import BATCHES, MongoBatches
+from projections.adapters.mongo_versions import VERSIONS, MongoVersions, checked_name
 from projections.documents import RunDocument
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
-from projections.store import (
-    Change,
-    ReadModelStore,
-    StaleWriteError,
-    Versioned,
-    VersionGoneError,
-)
+from projections.store import Change, ReadModelStore, Versioned
 
 D = TypeVar("D")
 T = TypeVar("T")
@@ -325,33 +320,23 @@ class MongoReadModelStore(ReadModelStore):
 
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
-        with self._translated("checkpoint"), self._version_named(projection, version):
-            return self._batches.checkpoint(self._versions.version_id(projection, version))
+        with self._translated("checkpoint"):
+            return self._batches.checkpoint(checked_name(projection), version)
 
     def claim_batch(
         self, projection: Projection[D], version: str, start: int, end: int
     ) -> int | None:
         """Claim ``(start, end]`` by inserting it (see :mod:`.mongo_batches`)."""
-        with self._translated("claim_batch"), self._version_named(projection, version):
-            return self._batches.claim(self._versions.version_id(projection, version), start, end)
+        with self._translated("claim_batch"):
+            return self._batches.claim(checked_name(projection), version, start, end)
 
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
         """Mark ``(start, end]`` finished, then move the checkpoint hint past it."""
-        with self._translated("finish_batch"), self._version_named(projection, version):
-            finished = self._batches.finish(
-                self._versions.version_id(projection, version), start, end
-            )
+        with self._translated("finish_batch"):
+            finished = self._batches.finish(checked_name(projection), version, start, end)
         if not finished:
             detail = f"{projection.name}/{version} has no claimed batch after {start} up to {end}"
             raise StoreError(BACKEND, "finish_batch", detail)
-
-    @contextmanager
-    def _version_named(self, projection: Projection[Any], version: str) -> Iterator[None]:
-        """Raise :class:`VersionGoneError` for a version the batches found missing."""
-        try:
-            yield
-        except VersionMissing:
-            raise VersionGoneError(projection.name, version) from None
 
     def documents(
         self, projection: Projection[D], version: str

@@ -17,9 +17,9 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailur
 
 from eventstore.errors import StoreError
 from projections.adapters.mongo_batches import BATCHES, MongoBatches
+from projections.errors import VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
-from projections.store import VersionGoneError
 
 Raw = dict[str, Any]
 
@@ -206,7 +206,7 @@ class MongoVersions:
         dropped = {"$set": {"dropped": True, "active": False}}
         self._versions.update_one({"_id": self.version_id(projection, version)}, dropped)
         self.documents(projection, version).drop()
-        self._batches.forget(self.version_id(projection, version))
+        self._batches.forget(checked_name(projection), version)
 
     def sweep(self, projection: Projection[Any]) -> None:
         """Drop this projection's collections that no version document owns."""

@@ -36,15 +36,10 @@ from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.errors import StoreError
 from projections.adapters import sqlite_batches as batches
 from projections.documents import RunDocument
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
-from projections.store import (
-    Change,
-    ReadModelStore,
-    StaleWriteError,
-    Versioned,
-    VersionGoneError,
-)
+from projections.store import Change, ReadModelStore, Versioned
 
 D = TypeVar("D")
 

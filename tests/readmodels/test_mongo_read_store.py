@@ -29,10 +29,11 @@ from projections.documents import (
     SessionDocument,
     StageLog,
 )
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
-from projections.store import Change, StaleWriteError, Versioned, VersionGoneError
+from projections.store import Change, Versioned
 from tests.backends import drop_mongo_database, fresh_mongo_url
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
@@ -589,20 +590,20 @@ def test_claims_are_forgotten_after_the_grace_period_and_stale_claims_refused(
 
     def fold(count: int) -> None:
         for _ in range(count):
-            start = batches.checkpoint("sessions/v1")
-            assert batches.claim("sessions/v1", start, start + 10) == start + 10
-            assert batches.finish("sessions/v1", start, start + 10)
+            start = batches.checkpoint("sessions", "v1")
+            assert batches.claim("sessions", "v1", start, start + 10) == start + 10
+            assert batches.finish("sessions", "v1", start, start + 10)
 
     fold(SWEEP_EVERY)
     assert claims.count_documents({}) == SWEEP_EVERY  # the sweep kept the recent ones
     now[0] = WHEN + GRACE + timedelta(seconds=1)
     fold(SWEEP_EVERY)
     assert claims.count_documents({}) == SWEEP_EVERY  # the first ones are gone
-    assert batches.checkpoint("sessions/v1") == 2 * SWEEP_EVERY * 10
+    assert batches.checkpoint("sessions", "v1") == 2 * SWEEP_EVERY * 10
     assert versions.find_one({"_id": "sessions/v1"}) == {
         "_id": "sessions/v1",
         "checkpoint": 2 * SWEEP_EVERY * 10,
     }
     # A worker that read checkpoint 0 long ago claims only now: it is told to read again.
-    assert batches.claim("sessions/v1", 0, 7) is None
+    assert batches.claim("sessions", "v1", 0, 7) is None
     assert claims.count_documents({"after": 0}) == 0

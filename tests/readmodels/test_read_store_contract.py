@@ -30,17 +30,12 @@ from projections.documents import (
     SessionDocument,
     StageLog,
 )
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
-from projections.store import (
-    Change,
-    ReadModelStore,
-    StaleWriteError,
-    Versioned,
-    VersionGoneError,
-)
+from projections.store import Change, ReadModelStore, Versioned
 from tests.readmodels.document_strategies import repo_configs, runs
 from tests.workers import new_event
 

@@ -1,0 +1,45 @@
+"""The errors of the read side: one base under :class:`~eventstore.errors.CirecError`.
+
+Every error a read-model store raises is one of these, or a
+:class:`~eventstore.errors.StoreError` (the backend failed for a reason outside the
+caller's input). Each error carries its data as attributes and builds its message from
+them.
+
+``StaleWriteError`` and ``VersionGoneError`` are siblings, and a worker treats them
+differently: a stale write means another worker wrote the same document first (reload and
+fold again); a version gone means a rebuild replaced the version, or it was discarded (look
+the active version up again, or stop if the version was the caller's choice).
+"""
+
+from __future__ import annotations
+
+from eventstore.errors import CirecError
+
+
+class ReadModelError(CirecError):
+    """Raised for every failure the read side itself reports; catch this to catch them all."""
+
+
+class StaleWriteError(ReadModelError):
+    """Raised when a conditional write finds the document moved on since it was loaded."""
+
+    def __init__(self, projection: str, key: str, loaded_at: int | None) -> None:
+        self.projection = projection
+        self.key = key
+        self.loaded_at = loaded_at
+        super().__init__(
+            f"{projection}: document {key!r} changed since it was loaded at position {loaded_at}"
+        )
+
+
+class VersionGoneError(ReadModelError):
+    """Raised when a version does not exist (any more): a rebuild replaced it, or it was discarded.
+
+    A worker that meets it was writing to a version that is not the active one any more:
+    it looks the active version up again and folds into that one.
+    """
+
+    def __init__(self, projection: str, version: str) -> None:
+        self.projection = projection
+        self.version = version
+        super().__init__(f"{projection}: version {version!r} no longer exists")
