@@ -26,11 +26,11 @@ from typing import IO, Any
 
 from bench.append import singles
 from bench.backends import Place, mongo_client, raw_sqlite
-from bench.catchup import PROJECTIONS
 from bench.figures import Figure
 from bench.workload import Workload
 from cirec.config import open_read_models, open_store
 from eventstore.adapters.mongo_index import commit_key
+from projections.catalog import PROJECTIONS
 from projections.documents import RUNNING
 from projections.worker import Projector
 

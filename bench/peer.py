@@ -24,10 +24,10 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.system import Follower
 
 from bench.backends import Place, new_place
-from bench.catchup import PROJECTIONS
 from bench.figures import Figure
 from bench.workload import Append
 from cirec.config import open_read_models, open_store
+from projections.catalog import PROJECTIONS
 from projections.worker import Projector
 
 _NAMESPACE = uuid.UUID("5b0d3c2e-3f7a-4b7e-9a52-2f0c1d9e8a61")

@@ -5,8 +5,8 @@ from __future__ import annotations
 from cirec import demo
 from cirec.cli import views
 from cirec.cli.context import Command, Context
-from cirec.cli.selection import PROJECTIONS
 from eventstore import streams
+from projections.catalog import PROJECTIONS
 from projections.documents import RepoConfigDocument, RunDocument, SessionDocument
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS

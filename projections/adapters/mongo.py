@@ -81,6 +81,7 @@ from eventstore.adapters.mongo_connection import (
     open_client,
 )
 from eventstore.errors import StoreError
+from projections import arguments, naming
 from projections.adapters.bson_documents import from_bson, to_bson
 from projections.adapters.mongo_batches import BATCHES, MongoBatches
 from projections.adapters.mongo_versions import VERSIONS, MongoVersions, checked_name
@@ -120,13 +121,6 @@ class ServerTraits:
         if is_ferretdb(build_info):
             return cls(id_lookups=True, page_size=2)
         return cls(id_lookups=False, page_size=PAGE_SIZE)
-
-
-def _text(value: object, field: str) -> str:
-    """Return ``value``, refused unless it is a string (so it can never be an operator)."""
-    if not isinstance(value, str):
-        raise TypeError(f"{field} must be a string, got {type(value).__name__}")
-    return value
 
 
 class MongoReadModelStore(ReadModelStore):
@@ -185,6 +179,7 @@ class MongoReadModelStore(ReadModelStore):
 
         Two first calls racing both return the same version (the loser drops its own).
         """
+        naming.projection_name(projection.name)
         with self._translated("active_version"):
             return self._versions.live(projection)
 
@@ -194,6 +189,7 @@ class MongoReadModelStore(ReadModelStore):
         Also drops collections of this projection that no version owns any more (a
         worker that outlived the discard of its version can recreate one by writing).
         """
+        naming.projection_name(projection.name)
         with self._translated("new_version"):
             self._versions.sweep(projection)
             return self._versions.create(projection)
@@ -204,6 +200,7 @@ class MongoReadModelStore(ReadModelStore):
         Activating the live version changes nothing. Raises :class:`VersionGoneError` for
         a version that does not exist or was retired (discarded, or replaced by another).
         """
+        naming.storage_name(projection.name, version)
         with self._translated("activate"):
             self._versions.require(projection, version)
             self._versions.prepare(projection, version)
@@ -232,6 +229,7 @@ class MongoReadModelStore(ReadModelStore):
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
+        naming.projection_name(projection.name)
         with self._translated("versions"):
             return self._versions.names(projection)
 
@@ -246,7 +244,7 @@ class MongoReadModelStore(ReadModelStore):
         the server's traits say so (FerretDB, see :class:`ServerTraits`).
         """
         documents = self._versions.documents(projection, version)
-        wanted = [_text(key, "key") for key in dict.fromkeys(keys)]
+        wanted = arguments.keys(keys)
         with self._translated("load"):
             found = list(self._by_ids(documents, wanted))
             # Checked after the read: a version's document goes before its collection does.
@@ -277,9 +275,10 @@ class MongoReadModelStore(ReadModelStore):
         :class:`VersionGoneError` if ``version`` does not exist after the write (MongoDB
         creates a dropped collection again on a write to it: it is dropped again).
         """
+        documents = self._versions.documents(projection, version)
+        arguments.changes(changes)
         if not changes:
             return
-        documents = self._versions.documents(projection, version)
         replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
         with self._translated("save"):
             operations: list[InsertOne[Any] | ReplaceOne[Any]] = [
@@ -320,6 +319,7 @@ class MongoReadModelStore(ReadModelStore):
 
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
+        naming.storage_name(projection.name, version)
         with self._translated("checkpoint"):
             return self._batches.checkpoint(checked_name(projection), version)
 
@@ -327,11 +327,15 @@ class MongoReadModelStore(ReadModelStore):
         self, projection: Projection[D], version: str, start: int, end: int
     ) -> int | None:
         """Claim ``(start, end]`` by inserting it (see :mod:`.mongo_batches`)."""
+        naming.storage_name(projection.name, version)
+        start, end = arguments.batch(start, end)
         with self._translated("claim_batch"):
             return self._batches.claim(checked_name(projection), version, start, end)
 
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
         """Mark ``(start, end]`` finished, then move the checkpoint hint past it."""
+        naming.storage_name(projection.name, version)
+        start, end = arguments.batch(start, end)
         with self._translated("finish_batch"):
             finished = self._batches.finish(checked_name(projection), version, start, end)
         if not finished:
@@ -343,9 +347,14 @@ class MongoReadModelStore(ReadModelStore):
     ) -> Iterator[tuple[str, Versioned[D]]]:
         """Yield every document of ``version`` in key order, a page per round trip.
 
-        Raises :class:`VersionGoneError` if ``version`` does not exist when it is done.
+        The names are checked at the call. Raises :class:`VersionGoneError` if
+        ``version`` does not exist when it is done.
         """
-        documents = self._versions.documents(projection, version)
+        return self._pages(projection, version, self._versions.documents(projection, version))
+
+    def _pages(
+        self, projection: Projection[D], version: str, documents: Collection[Raw]
+    ) -> Iterator[tuple[str, Versioned[D]]]:
         with self._translated("documents"):
             order = [("_id", ASCENDING)]
             cursor = documents.find({}, sort=order, batch_size=self._traits.page_size)
@@ -378,6 +387,7 @@ class MongoReadModelStore(ReadModelStore):
         killed by the drop), makes the pointer be read again: if it moved, the query runs
         on the version it names now.
         """
+        naming.projection_name(projection.name)
         with self._translated(operation):
             version = self._versions.live(projection)
             for _ in range(READ_ATTEMPTS - 1):
@@ -398,7 +408,7 @@ class MongoReadModelStore(ReadModelStore):
 
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""
-        wanted = _text(key, "key")
+        wanted = arguments.text(key, "key")
 
         def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
             raw = documents.find_one({"_id": wanted})
@@ -414,9 +424,10 @@ class MongoReadModelStore(ReadModelStore):
 
         A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
         """
+        condition = _pipeline(repo_name, repo_url, pipeline_name)
+        skip, limit = arguments.whole_number(skip, "skip"), arguments.whole_number(limit, "limit")
         if limit <= 0:
             return []
-        condition = _pipeline(repo_name, repo_url, pipeline_name)
         order = [("run_number", DESCENDING), ("_id", ASCENDING)]
 
         def query(documents: Collection[Raw]) -> tuple[list[Raw], bool]:
@@ -437,9 +448,10 @@ class MongoReadModelStore(ReadModelStore):
         self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
     ) -> RunDocument | None:
         """Return run ``run_number`` of a pipeline, if it exists."""
-        if not isinstance(run_number, int) or isinstance(run_number, bool):
-            raise TypeError(f"run_number must be an integer, got {type(run_number).__name__}")
-        condition = {**_pipeline(repo_name, repo_url, pipeline_name), "run_number": run_number}
+        condition = {
+            **_pipeline(repo_name, repo_url, pipeline_name),
+            "run_number": arguments.whole_number(run_number, "run_number"),
+        }
 
         def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
             raw = documents.find_one(condition, sort=[("_id", ASCENDING)])
@@ -479,11 +491,11 @@ class MongoReadModelStore(ReadModelStore):
         self._client.close()
 
 
-def _pipeline(repo_name: str, repo_url: str, pipeline_name: str) -> Raw:
+def _pipeline(repo_name: object, repo_url: object, pipeline_name: object) -> Raw:
     return {
-        "repo_name": _text(repo_name, "repo_name"),
-        "repo_url": _text(repo_url, "repo_url"),
-        "pipeline_name": _text(pipeline_name, "pipeline_name"),
+        "repo_name": arguments.text(repo_name, "repo_name"),
+        "repo_url": arguments.text(repo_url, "repo_url"),
+        "pipeline_name": arguments.text(pipeline_name, "pipeline_name"),
     }
 
 
@@ -511,7 +523,7 @@ def _encoded(projection: Projection[Any], change: Change[Any]) -> RawBSONDocumen
     Raises :class:`~eventstore.errors.StoreError` for a document over 16 MiB, which
     MongoDB refuses; FerretDB would take it, and the limit is kept the same everywhere.
     """
-    stored = {"_id": _text(change.key, "key"), POSITION: change.position}
+    stored = {"_id": change.key, POSITION: change.position}
     stored.update(to_bson(change.document))
     encoded = bson.encode(stored)
     if len(encoded) > MAX_DOCUMENT_BYTES:

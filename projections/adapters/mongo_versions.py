@@ -6,7 +6,6 @@ server directly and raises the driver's errors; the store translates them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -16,7 +15,9 @@ from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
 from eventstore.errors import StoreError
-from projections.adapters.mongo_batches import BATCHES, MongoBatches
+from projections import naming
+from projections.adapters import mongo_batches
+from projections.adapters.mongo_batches import MongoBatches
 from projections.errors import VersionGoneError
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
@@ -29,9 +30,6 @@ RETRIES: Final = 100
 """How many numbers a new version tries, or switches an activation, before giving up."""
 NAMESPACE_EXISTS: Final = 48
 
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS, BATCHES})
 _INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
     JOBS_HISTORY.name: (
         ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
@@ -43,18 +41,7 @@ _INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
 
 def checked_name(projection: Projection[Any]) -> str:
     """Return the projection's name, refused unless it can name collections safely."""
-    name = projection.name
-    if not _NAME.match(name) or name in _RESERVED or "__" in name:
-        raise StoreError(BACKEND, "naming collections", f"unusable projection name {name!r}")
-    return name
-
-
-def version_number(projection: Projection[Any], version: str) -> int:
-    """Return n of version ``vn``; any other value is no version of this store."""
-    match = _VERSION.match(version) if isinstance(version, str) else None
-    if match is None:
-        raise StoreError(BACKEND, "naming collections", f"{projection.name} has no {version!r}")
-    return int(match.group(1))
+    return naming.projection_name(projection.name)
 
 
 class MongoVersions:
@@ -69,21 +56,20 @@ class MongoVersions:
         self._batches = batches
 
     def documents(self, projection: Projection[Any], version: str) -> Collection[Raw]:
-        """Return the collection holding ``version`` of ``projection``."""
-        version_number(projection, version)
-        name = f"{checked_name(projection)}__{version}"
+        """Return the collection holding ``version`` of ``projection`` (names checked)."""
+        name = naming.storage_name(projection.name, version)
         return self._db.get_collection(name, **self._concerns)
 
     @staticmethod
     def version_id(projection: Projection[Any], version: str) -> str:
         """Return the ``_id`` of the document describing ``version``."""
-        return f"{checked_name(projection)}/{version}"
+        return mongo_batches.version_id(checked_name(projection), version)
 
     def names(self, projection: Projection[Any]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
         condition = {"projection": checked_name(projection), "dropped": {"$ne": True}}
         found = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
-        return sorted(found, key=lambda version: version_number(projection, version))
+        return sorted(found, key=naming.version_number)
 
     def live(self, projection: Projection[Any]) -> str:
         """Return the version the pointer names, creating and activating v1 if none."""
@@ -106,10 +92,10 @@ class MongoVersions:
         """
         name = checked_name(projection)
         taken = self._versions.find({"projection": name}, {"version": 1})
-        number = max((version_number(projection, doc["version"]) for doc in taken), default=0)
+        number = max((naming.version_number(doc["version"]) for doc in taken), default=0)
         for _ in range(RETRIES):
             number += 1
-            version = f"v{number}"
+            version = naming.version_name(number)
             try:
                 self._versions.insert_one(
                     {
@@ -215,5 +201,6 @@ class MongoVersions:
         existing = self._db.list_collection_names(filter={"name": {"$regex": f"^{name}__v"}})
         owned = {f"{name}__{version}" for version in self.names(projection)}
         for collection in existing:
-            if collection not in owned and _VERSION.match(collection[len(name) + 2 :]):
+            suffix = collection[len(name) + len(naming.SEPARATOR) :]
+            if collection not in owned and naming.VERSION.match(suffix):
                 self._db.drop_collection(collection)

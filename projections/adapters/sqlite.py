@@ -24,7 +24,6 @@ is all-or-nothing, stricter than the port requires.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
@@ -34,6 +33,7 @@ from attrs import frozen
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.errors import StoreError
+from projections import arguments, naming
 from projections.adapters import sqlite_batches as batches
 from projections.documents import RunDocument
 from projections.errors import StaleWriteError, VersionGoneError
@@ -63,10 +63,6 @@ CREATE TABLE IF NOT EXISTS read_model_sequences (
     last_version  INTEGER NOT NULL
 );
 """
-
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "read_model_versions", "read_model_sequences"})
 
 
 @frozen
@@ -99,26 +95,9 @@ def _shape(projection: Projection[Any]) -> _Shape:
     return _SHAPES.get(projection.name, _Shape())
 
 
-def _checked_name(projection: Projection[Any]) -> str:
-    """Return the projection's name, refused unless it is a plain, unreserved identifier."""
-    name = projection.name
-    if not _NAME.match(name) or name in _RESERVED or "__" in name:
-        raise StoreError(BACKEND, "naming tables", f"unusable projection name {name!r}")
-    return name
-
-
-def _version_number(projection: Projection[Any], version: str) -> int:
-    """Return n of version ``vn``; any other string is no version of this store."""
-    match = _VERSION.match(version)
-    if match is None:
-        raise StoreError(BACKEND, "naming tables", f"{projection.name} has no version {version!r}")
-    return int(match.group(1))
-
-
 def _table_name(projection: Projection[Any], version: str) -> str:
-    """Return the name of the table holding ``version`` of ``projection``."""
-    _version_number(projection, version)
-    return f"{_checked_name(projection)}__{version}"
+    """Return the name of the table holding ``version`` of ``projection`` (names checked)."""
+    return naming.storage_name(projection.name, version)
 
 
 def _table(projection: Projection[Any], version: str) -> str:
@@ -128,7 +107,7 @@ def _table(projection: Projection[Any], version: str) -> str:
 
 def _view(projection: Projection[Any]) -> str:
     """Return the quoted name of the view over the active version: the projection's name."""
-    return f'"{_checked_name(projection)}"'
+    return f'"{naming.projection_name(projection.name)}"'
 
 
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
@@ -155,6 +134,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def active_version(self, projection: Projection[D]) -> str:
         """Return the active version, creating (and activating) an empty one if none exists."""
+        _view(projection)
         with self._translated("active_version"):
             found = self._active(projection)
             if found is not None:
@@ -168,6 +148,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def new_version(self, projection: Projection[D]) -> str:
         """Create an empty, inactive version with checkpoint 0 and return its name."""
+        _view(projection)
         with self._translated("new_version"), self._write_transaction():
             return self._create_version(projection, active=False)
 
@@ -177,6 +158,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         All in one transaction. Activating the active version changes nothing; a version
         that does not exist raises :class:`VersionGoneError`.
         """
+        _table(projection, version)
         with self._translated("activate"), self._write_transaction() as db:
             if not self._exists(projection, version):
                 raise VersionGoneError(projection.name, version)
@@ -199,6 +181,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
         Raises :class:`~eventstore.errors.StoreError` for the active version, which is kept.
         """
+        dropped = _table(projection, version)
         with self._translated("discard"), self._write_transaction() as db:
             if self._active(projection) == version:
                 raise StoreError(
@@ -207,15 +190,16 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
             self._forget(projection, version)
-            db.execute(f"DROP TABLE IF EXISTS {_table(projection, version)}")
+            db.execute(f"DROP TABLE IF EXISTS {dropped}")
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
+        name = naming.projection_name(projection.name)
         with self._translated("versions"):
             rows = self._db.execute(
-                "SELECT version FROM read_model_versions WHERE projection = ?", (projection.name,)
+                "SELECT version FROM read_model_versions WHERE projection = ?", (name,)
             ).fetchall()
-        return sorted((row[0] for row in rows), key=lambda name: int(name[1:]))
+        return sorted((str(row[0]) for row in rows), key=naming.version_number)
 
     def _active(self, projection: Projection[Any]) -> str | None:
         row = self._db.execute(
@@ -252,7 +236,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
             "SELECT last_version FROM read_model_sequences WHERE projection = ?",
             (projection.name,),
         ).fetchone()
-        version = f"v{number}"
+        version = naming.version_name(number)
         self._db.execute(
             "INSERT INTO read_model_versions (projection, version, active, checkpoint)"
             " VALUES (?, ?, ?, 0)",
@@ -291,7 +275,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         (:class:`VersionGoneError`), never as a missing table.
         """
         table = _table(projection, version)
-        wanted = list(dict.fromkeys(keys))
+        wanted = arguments.keys(keys)
         found: dict[str, Versioned[D]] = {}
         with self._translated("load"), self._read_transaction():
             if not self._exists(projection, version):
@@ -313,9 +297,10 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         updates only the row still at position ``loaded_at``. Raises
         :class:`StaleWriteError` for the first change whose condition fails.
         """
+        table = _table(projection, version)
+        arguments.changes(changes)
         if not changes:
             return
-        table = _table(projection, version)
         with self._translated("save"), self._write_transaction():
             if not self._exists(projection, version):
                 raise VersionGoneError(projection.name, version)
@@ -349,6 +334,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
+        _table(projection, version)
         with self._translated("checkpoint"):
             return self._checkpoint_of(projection, version)
 
@@ -360,6 +346,8 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         None if the checkpoint is past ``start``; :class:`VersionGoneError` if
         ``version`` does not exist.
         """
+        _table(projection, version)
+        start, end = arguments.batch(start, end)
         with self._translated("claim_batch"), self._write_transaction() as db:
             reached = self._checkpoint_of(projection, version)
             if reached > start:
@@ -368,6 +356,8 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
         """Finish ``(start, end]`` and move the checkpoint, in one transaction."""
+        _table(projection, version)
+        start, end = arguments.batch(start, end)
         with self._translated("finish_batch"), self._write_transaction() as db:
             reached = self._checkpoint_of(projection, version)
             batches.finish(db, projection.name, version, start, end, reached)
@@ -384,9 +374,11 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         """Yield every document of ``version`` in key order, :data:`PAGE_SIZE` at a time.
 
         Each page is one query that starts after the last key seen, so memory stays bounded
-        and no read transaction is held between pages.
+        and no read transaction is held between pages. The names are checked at the call.
         """
-        table = _table(projection, version)
+        return self._pages(projection, _table(projection, version))
+
+    def _pages(self, projection: Projection[D], table: str) -> Iterator[tuple[str, Versioned[D]]]:
         first = f"SELECT key, position, body FROM {table} ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
         after = f"SELECT key, position, body FROM {table} WHERE key > ? ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
         last: str | None = None
@@ -416,7 +408,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""
         sql = f"SELECT body FROM {_view(projection)} WHERE key = ?"  # noqa: S608 -- checked identifier
-        rows = self._query(projection, "get", sql, (key,))
+        rows = self._query(projection, "get", sql, (arguments.text(key, "key"),))
         return _decode(projection, rows[0][0]) if rows else None
 
     def runs(
@@ -426,6 +418,8 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
         A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
         """
+        names = _pipeline(repo_name, repo_url, pipeline_name)
+        skip, limit = arguments.whole_number(skip, "skip"), arguments.whole_number(limit, "limit")
         if limit <= 0:
             return []
         sql = (
@@ -433,7 +427,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
             " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ?"
             " ORDER BY run_number DESC LIMIT ? OFFSET ?"
         )
-        params = (repo_name, repo_url, pipeline_name, limit, max(skip, 0))
+        params = (*names, limit, max(skip, 0))
         rows = self._query(JOBS_HISTORY, "runs", sql, params)
         return [_decode(JOBS_HISTORY, body) for (body,) in rows]
 
@@ -446,7 +440,10 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
             " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ? AND run_number = ?"
             " LIMIT 1"
         )
-        params = (repo_name, repo_url, pipeline_name, run_number)
+        params = (
+            *_pipeline(repo_name, repo_url, pipeline_name),
+            arguments.whole_number(run_number, "run_number"),
+        )
         rows = self._query(JOBS_HISTORY, "run", sql, params)
         return _decode(JOBS_HISTORY, rows[0][0]) if rows else None
 
@@ -460,9 +457,21 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
             " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ? GROUP BY branch"
         )
         rows = self._query(
-            JOBS_HISTORY, "latest_runs_by_branch", sql, (repo_name, repo_url, pipeline_name)
+            JOBS_HISTORY,
+            "latest_runs_by_branch",
+            sql,
+            _pipeline(repo_name, repo_url, pipeline_name),
         )
         return {branch: _decode(JOBS_HISTORY, body) for branch, body, _ in rows}
+
+
+def _pipeline(repo_name: object, repo_url: object, pipeline_name: object) -> tuple[str, ...]:
+    """Return the names a run query selects by, each checked to be a string."""
+    return (
+        arguments.text(repo_name, "repo_name"),
+        arguments.text(repo_url, "repo_url"),
+        arguments.text(pipeline_name, "pipeline_name"),
+    )
 
 
 def _decode(projection: Projection[D], body: str) -> D:

@@ -66,11 +66,10 @@ from eventstore.catalog import (
 from eventstore.codec import Codec, json_converter
 from eventstore.recorder import Receipt, Recorder, RunHandle
 from eventstore.streams import pipeline_stream
+from projections.catalog import PROJECTIONS
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Envelope, Projection
 from projections.rebuild import rebuild, verify
-from projections.repo_configs import REPO_CONFIGS
-from projections.sessions import SESSIONS
 from projections.worker import Projector, fold_batch
 from tests.backends import cleanup, fresh_url
 from tests.readmodels.model import RUNNING, Document, ReadModels
@@ -83,7 +82,6 @@ STEPS = 20
 BATCH_SIZES = (1, 2, 7, 500)
 IN_MEMORY_BATCH_SIZES = (1, 3)
 
-PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 ACTOR = "ci-engine"
 START = datetime(2026, 1, 15, 9, 30, 0, 120_000, tzinfo=UTC)
 

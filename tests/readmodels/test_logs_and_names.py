@@ -12,6 +12,7 @@ from eventstore.codec import dump_json, json_converter
 from eventstore.recorder import Recorder, RunHandle
 from eventstore.store import EventStore
 from eventstore.streams import repo_stream
+from projections.catalog import PROJECTIONS
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY, LOG_TAIL_CHARS
 from projections.logs import full_job_log
@@ -19,7 +20,6 @@ from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
 from projections.store import ReadModelStore
 from projections.worker import Projector
-from tests.readmodels.workers import PROJECTIONS
 
 MIB = 1024 * 1024
 TRICKY = ["deploy.prod", "$where", "", "a\x00b", "n" * 1000]

@@ -14,10 +14,10 @@ import pytest
 
 from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
+from projections.catalog import PROJECTIONS
 from projections.rebuild import rebuild
 from projections.store import ReadModelStore
 from tests.readmodels.ci_log import write_ci_log
-from tests.readmodels.workers import PROJECTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 KILLS = 20

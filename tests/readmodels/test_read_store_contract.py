@@ -30,7 +30,12 @@ from projections.documents import (
     SessionDocument,
     StageLog,
 )
-from projections.errors import StaleWriteError, VersionGoneError
+from projections.errors import (
+    QueryArgumentError,
+    StaleWriteError,
+    UnusableNameError,
+    VersionGoneError,
+)
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.repo_configs import REPO_CONFIGS
@@ -642,6 +647,175 @@ def test_generated_repo_configs_round_trip(
     _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(document): document})
 
 
+# -- bad input is refused up front, with the same error on every store --------------------
+
+RESERVED_NAMES = [
+    "events",
+    "event_index",
+    "stream_index",
+    "index_meta",
+    "read_model_versions",
+    "read_model_batches",
+    "read_model_sequences",
+    "sqlite_master",
+    "sqlite_sequence",
+]
+"""Every name a store uses itself (or SQLite keeps for itself): no projection may take one."""
+MALFORMED_NAMES = ["", "Sessions", "a__b", "$x", "a.b", "1a", "a b", "a-b", "é", "a\x00b"]
+"""Names no table or collection may carry safely."""
+
+Call = Callable[[ReadModelStore, Projection[Any]], object]
+PORT_CALLS: dict[str, Call] = {
+    "active_version": lambda store, p: store.active_version(p),
+    "new_version": lambda store, p: store.new_version(p),
+    "versions": lambda store, p: store.versions(p),
+    "activate": lambda store, p: store.activate(p, "v1"),
+    "discard": lambda store, p: store.discard(p, "v1"),
+    "load": lambda store, p: store.load(p, "v1", ["ada"]),
+    "save": lambda store, p: store.save(p, "v1", [Change("ada", session("ada"), 1, None)]),
+    "checkpoint": lambda store, p: store.checkpoint(p, "v1"),
+    "claim_batch": lambda store, p: store.claim_batch(p, "v1", 0, 1),
+    "finish_batch": lambda store, p: store.finish_batch(p, "v1", 0, 1),
+    "documents": lambda store, p: store.documents(p, "v1"),
+    "get": lambda store, p: store.get(p, "ada"),
+}
+"""One call of each method of the port, on projection ``p`` (and its version ``v1``)."""
+
+
+@pytest.mark.parametrize("name", RESERVED_NAMES + MALFORMED_NAMES)
+def test_an_unusable_projection_name_is_refused_by_every_call(
+    read_store: ReadModelStore, name: str
+) -> None:
+    renamed = attrs.evolve(SESSIONS, name=name)
+    for method, call in PORT_CALLS.items():
+        with pytest.raises(UnusableNameError) as raised:
+            call(read_store, renamed)
+        assert (raised.value.kind, raised.value.name) == ("projection", name), method
+    assert read_store.versions(SESSIONS) == []  # nothing was created on the way
+
+
+@pytest.mark.parametrize(
+    "version", ["", "v0", "V1", "v01", "1", "v1 ", 'v1"; DROP TABLE events; --']
+)
+def test_a_malformed_version_name_is_refused_by_every_call(
+    read_store: ReadModelStore, version: str
+) -> None:
+    calls: list[Callable[[], object]] = [
+        lambda: read_store.activate(SESSIONS, version),
+        lambda: read_store.discard(SESSIONS, version),
+        lambda: read_store.load(SESSIONS, version, ["ada"]),
+        lambda: read_store.save(SESSIONS, version, [Change("ada", session("ada"), 1, None)]),
+        lambda: read_store.checkpoint(SESSIONS, version),
+        lambda: read_store.claim_batch(SESSIONS, version, 0, 1),
+        lambda: read_store.finish_batch(SESSIONS, version, 0, 1),
+        lambda: read_store.documents(SESSIONS, version),
+    ]
+    for call in calls:
+        with pytest.raises(UnusableNameError) as raised:
+            call()
+        assert (raised.value.kind, raised.value.name) == ("version", version)
+
+
+WRONG_KEYS: list[object] = [1, None, b"ada", {"$ne": None}, ["ada"]]
+
+
+@pytest.mark.parametrize("key", WRONG_KEYS, ids=repr)
+def test_a_key_that_is_no_string_is_refused(read_store: ReadModelStore, key: object) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada")})
+    wrong: Any = key  # what an untyped caller may pass
+    calls: list[Callable[[], object]] = [
+        lambda: read_store.get(SESSIONS, wrong),
+        lambda: read_store.load(SESSIONS, version, ["ada", wrong]),
+        lambda: read_store.save(SESSIONS, version, [Change(wrong, session("bob"), 2, None)]),
+    ]
+    for call in calls:
+        with pytest.raises(QueryArgumentError) as raised:
+            call()
+        assert (raised.value.field, raised.value.value) == ("key", key)
+    assert read_store.load(SESSIONS, version, ["ada", "bob"]) == {
+        "ada": Versioned(session("ada"), 1)
+    }
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("position", "2"), ("position", True), ("loaded_at", "1"), ("loaded_at", 1.0)],
+)
+def test_a_change_whose_position_is_no_integer_is_refused(
+    read_store: ReadModelStore, field: str, value: object
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, version, {"ada": session("ada")})
+    change: Any = Change("ada", session("ada", "dev"), 2, 1)
+    with pytest.raises(QueryArgumentError) as raised:
+        read_store.save(SESSIONS, version, [attrs.evolve(change, **{field: value})])
+    assert (raised.value.field, raised.value.value) == (field, value)
+    assert read_store.get(SESSIONS, "ada") == session("ada")
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("version", 1), ("version", None), ("start", "0"), ("end", True)]
+)
+def test_a_version_or_batch_bound_of_the_wrong_type_is_refused(
+    read_store: ReadModelStore, field: str, value: object
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    arguments: dict[str, Any] = {"version": version, "start": 0, "end": 5, field: value}
+    calls: list[Callable[[], object]] = [
+        lambda: read_store.claim_batch(SESSIONS, **arguments),
+        lambda: read_store.finish_batch(SESSIONS, **arguments),
+    ]
+    if field == "version":
+        calls.append(lambda: read_store.checkpoint(SESSIONS, arguments["version"]))
+    for call in calls:
+        with pytest.raises(QueryArgumentError) as raised:
+            call()
+        assert (raised.value.field, raised.value.value) == (field, value)
+    assert read_store.checkpoint(SESSIONS, version) == 0
+
+
+@pytest.mark.parametrize("number", ["1", True, 1.0, None], ids=repr)
+def test_a_run_number_that_is_no_integer_is_refused(
+    read_store: ReadModelStore, number: object
+) -> None:
+    insert_runs(read_store, run(1))
+    wrong: Any = number
+    with pytest.raises(QueryArgumentError) as raised:
+        read_store.run(REPO, URL, "build", wrong)
+    assert (raised.value.field, raised.value.value) == ("run_number", number)
+
+
+@pytest.mark.parametrize("position", range(3))
+@pytest.mark.parametrize("name", [1, None, b"build", {"$gt": ""}, ["build"]], ids=repr)
+def test_a_repository_or_pipeline_name_that_is_no_string_is_refused(
+    read_store: ReadModelStore, name: object, position: int
+) -> None:
+    insert_runs(read_store, run(1))
+    where: list[Any] = [REPO, URL, "build"]
+    where[position] = name
+    field = ("repo_name", "repo_url", "pipeline_name")[position]
+    calls: list[Callable[[], object]] = [
+        lambda: read_store.runs(*where),
+        lambda: read_store.run(where[0], where[1], where[2], 1),
+    ]
+    for call in calls:
+        with pytest.raises(QueryArgumentError) as raised:
+            call()
+        assert (raised.value.field, raised.value.value) == (field, name)
+
+
+@pytest.mark.parametrize(("field", "value"), [("skip", "1"), ("limit", True), ("limit", 2.0)])
+def test_a_page_bound_that_is_no_integer_is_refused(
+    read_store: ReadModelStore, field: str, value: object
+) -> None:
+    insert_runs(read_store, run(1))
+    page: dict[str, Any] = {field: value}
+    with pytest.raises(QueryArgumentError) as raised:
+        read_store.runs(REPO, URL, "build", **page)
+    assert (raised.value.field, raised.value.value) == (field, value)
+
+
 # -- beside the event log ----------------------------------------------------------------
 
 
@@ -750,11 +924,6 @@ def test_a_version_that_is_gone_is_reported_as_gone(read_store: ReadModelStore) 
     with pytest.raises(VersionGoneError):
         read_store.finish_batch(SESSIONS, gone, 0, 1)
     read_store.discard(SESSIONS, gone)  # again: nothing to do
-
-
-def test_sqlite_refuses_a_version_name_that_is_not_one(sqlite_store: SQLiteReadModelStore) -> None:
-    with pytest.raises(StoreError):
-        list(sqlite_store.documents(SESSIONS, 'v1"; DROP TABLE events; --'))
 
 
 def test_sqlite_a_reader_of_the_file_never_sees_a_half_built_projection(

@@ -9,10 +9,10 @@ from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.records import RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE
 from projections.adapters.sqlite import SQLiteReadModelStore
+from projections.catalog import PROJECTIONS
 from projections.rebuild import verify
 from projections.worker import Projector
 from tests.readmodels.ci_log import write_ci_log
-from tests.readmodels.workers import PROJECTIONS
 
 
 class CountingStore(SQLiteEventStore):
