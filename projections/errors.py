@@ -80,3 +80,15 @@ class QueryArgumentError(ReadModelError):
         self.value = value
         self.expected = expected
         super().__init__(f"{field} must be {expected}, got {type(value).__name__} {_shown(value)}")
+
+
+class InvalidProjectionError(ReadModelError):
+    """Raised when a projection is declared wrongly: a bug in its definition, found at import.
+
+    ``what`` names the projection (or the part of it) at fault, ``reason`` the rule broken.
+    """
+
+    def __init__(self, what: str, reason: str) -> None:
+        self.what = what
+        self.reason = reason
+        super().__init__(f"{what}: {reason}")

@@ -1,0 +1,62 @@
+"""What a projection declares, and what its construction refuses (a definition bug)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+
+from eventstore.catalog import RunStarted, SessionAccessed, SessionOpened, Trigger
+from projections.documents import SessionDocument
+from projections.errors import InvalidProjectionError
+from projections.jobs_history import JOBS_HISTORY
+from projections.projection import Envelope, Projection, on
+from projections.sessions import SESSIONS, session_accessed, session_opened, user_key
+
+WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
+
+
+def opened(user: str) -> SessionOpened:
+    return SessionOpened(
+        user_id=user,
+        repo_name="cirec",
+        repo_url="https://git.example/cirec.git",
+        branch="main",
+        commit_hash="9f2c1e7",
+        is_remote=True,
+    )
+
+
+def test_an_event_reaches_its_handler_and_no_other() -> None:
+    started = RunStarted(
+        run_id=uuid.uuid4(),
+        run_number=1,
+        repo_name="cirec",
+        repo_url="https://git.example/cirec.git",
+        branch="main",
+        pipeline_name="build",
+        commit_hash="9f2c1e7",
+        pipeline_config={},
+        trigger=Trigger.PUSH,
+        actor="ada",
+    )
+    assert SESSIONS.key_of(opened("ada")) == "ada"
+    assert SESSIONS.key_of(started) is None
+    assert JOBS_HISTORY.key_of(started) == str(started.run_id)
+    document = SESSIONS.fold(None, Envelope(1, WHEN, opened("ada")))
+    assert isinstance(document, SessionDocument)
+    assert SESSIONS.fold(document, Envelope(2, WHEN, started)) is document
+
+
+def test_two_handlers_of_one_event_type_are_refused() -> None:
+    with pytest.raises(InvalidProjectionError, match="SessionOpened has two handlers"):
+        Projection(
+            name="sessions",
+            document_type=SessionDocument,
+            handlers=(
+                on(SessionOpened, session_opened, user_key),
+                on(SessionOpened, session_opened, user_key),
+                on(SessionAccessed, session_accessed, user_key),
+            ),
+        )
