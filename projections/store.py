@@ -170,9 +170,3 @@ class ReadModelStore(Closing):
         self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
     ) -> RunDocument | None:
         """Return one run of a pipeline by its number."""
-
-    @abstractmethod
-    def latest_runs_by_branch(
-        self, repo_name: str, repo_url: str, pipeline_name: str
-    ) -> dict[str, RunDocument]:
-        """Return the latest run of a pipeline on each branch it ran on."""

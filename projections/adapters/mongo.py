@@ -460,29 +460,6 @@ class MongoReadModelStore(ReadModelStore):
         raw = self._read_live(JOBS_HISTORY, "run", query)
         return None if raw is None else self._run(raw)
 
-    def latest_runs_by_branch(
-        self, repo_name: str, repo_url: str, pipeline_name: str
-    ) -> dict[str, RunDocument]:
-        """Return, for each branch the pipeline ran on, its run with the highest number.
-
-        Two round trips: the branch and number of every run, then the latest runs whole.
-        """
-        condition = _pipeline(repo_name, repo_url, pipeline_name)
-
-        def query(documents: Collection[Raw]) -> tuple[dict[str, Raw], bool]:
-            latest: dict[str, tuple[int, str]] = {}
-            for row in documents.find(condition, {"branch": 1, "run_number": 1}):
-                branch, number = row["branch"], int(row["run_number"])
-                if branch not in latest or number > latest[branch][0]:
-                    latest[branch] = (number, row["_id"])
-            ids = [key for _, key in latest.values()]
-            by_id = {raw["_id"]: raw for raw in self._by_ids(documents, ids)}
-            found = {branch: by_id[key] for branch, (_, key) in latest.items() if key in by_id}
-            return found, bool(found) and len(found) == len(latest)
-
-        found = self._read_live(JOBS_HISTORY, "latest_runs_by_branch", query)
-        return {branch: self._run(raw) for branch, raw in found.items()}
-
     def _run(self, raw: Raw) -> RunDocument:
         return self._versioned(JOBS_HISTORY, raw).document
 

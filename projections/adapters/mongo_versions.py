@@ -31,10 +31,7 @@ RETRIES: Final = 100
 NAMESPACE_EXISTS: Final = 48
 
 _INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
-    JOBS_HISTORY.name: (
-        ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
-        ("by_branch", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1), ("branch", 1)]),
-    )
+    JOBS_HISTORY.name: (("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),)
 }
 """Indexes per projection (each ending in ``run_number`` descending), for the run queries."""
 

@@ -83,10 +83,7 @@ _RUN_SHAPE = _Shape(
         ("branch", "TEXT"),
         ("run_number", "INTEGER"),
     ),
-    indexes=(
-        ("by_pipeline", ("repo_name", "repo_url", "pipeline_name", "run_number")),
-        ("by_branch", ("repo_name", "repo_url", "pipeline_name", "branch", "run_number")),
-    ),
+    indexes=(("by_pipeline", ("repo_name", "repo_url", "pipeline_name", "run_number")),),
 )
 _SHAPES: Final = {JOBS_HISTORY.name: _RUN_SHAPE}
 
@@ -446,23 +443,6 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         )
         rows = self._query(JOBS_HISTORY, "run", sql, params)
         return _decode(JOBS_HISTORY, rows[0][0]) if rows else None
-
-    def latest_runs_by_branch(
-        self, repo_name: str, repo_url: str, pipeline_name: str
-    ) -> dict[str, RunDocument]:
-        """Return, for each branch the pipeline ran on, its run with the highest number."""
-        # SQLite documents that with MAX() the bare columns come from the row holding the max.
-        sql = (
-            f"SELECT branch, body, MAX(run_number) FROM {_view(JOBS_HISTORY)}"  # noqa: S608 -- checked identifier
-            " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ? GROUP BY branch"
-        )
-        rows = self._query(
-            JOBS_HISTORY,
-            "latest_runs_by_branch",
-            sql,
-            _pipeline(repo_name, repo_url, pipeline_name),
-        )
-        return {branch: _decode(JOBS_HISTORY, body) for branch, body, _ in rows}
 
 
 def _pipeline(repo_name: object, repo_url: object, pipeline_name: object) -> tuple[str, ...]:

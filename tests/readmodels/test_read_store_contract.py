@@ -209,7 +209,6 @@ def test_a_query_creates_the_first_active_version_too(read_store: ReadModelStore
     assert read_store.get(SESSIONS, "nobody") is None
     assert read_store.runs(REPO, URL, "build") == []
     assert read_store.run(REPO, URL, "build", 1) is None
-    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {}
     assert len(read_store.versions(SESSIONS)) == 1
     assert len(read_store.versions(JOBS_HISTORY)) == 1
 
@@ -533,25 +532,6 @@ def test_a_run_is_found_by_its_number(read_store: ReadModelStore) -> None:
     assert read_store.run("other", URL, "build", 2) is None
 
 
-def test_the_latest_run_of_each_branch(read_store: ReadModelStore) -> None:
-    runs = [
-        run(1, branch="main"),
-        run(2, branch="dev"),
-        run(3, branch="main"),
-        run(4, branch=""),
-        run(5, branch="dev"),
-        run(6, branch="main", pipeline="lint"),
-        run(7, branch="feature", repo=("other", URL)),
-    ]
-    insert_runs(read_store, *runs)
-    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {
-        "main": runs[2],
-        "dev": runs[4],
-        "": runs[3],
-    }
-    assert read_store.latest_runs_by_branch(REPO, URL, "deploy") == {}
-
-
 def test_queries_follow_every_update(read_store: ReadModelStore) -> None:
     version = read_store.active_version(JOBS_HISTORY)
     started = run(1, status="running")
@@ -561,7 +541,6 @@ def test_queries_follow_every_update(read_store: ReadModelStore) -> None:
     read_store.save(JOBS_HISTORY, version, [Change(key, moved, 2, 1)])
     assert read_store.runs(REPO, URL, "build") == []
     assert read_store.run(REPO, URL, "deploy", 3) == moved
-    assert read_store.latest_runs_by_branch(REPO, URL, "deploy") == {"dev": moved}
 
 
 def test_queries_read_only_the_active_version(read_store: ReadModelStore) -> None:
@@ -572,7 +551,6 @@ def test_queries_read_only_the_active_version(read_store: ReadModelStore) -> Non
     assert read_store.get(JOBS_HISTORY, run_key(building)) is None
     assert read_store.runs(REPO, URL, "build") == []
     assert read_store.run(REPO, URL, "build", 1) is None
-    assert read_store.latest_runs_by_branch(REPO, URL, "build") == {}
     read_store.activate(JOBS_HISTORY, rebuild)
     assert read_store.runs(REPO, URL, "build") == [building]
 
@@ -587,7 +565,6 @@ def test_queries_match_user_names_exactly(read_store: ReadModelStore) -> None:
     for index, name in enumerate(TRICKY):
         assert read_store.runs(name, name, name) == [runs[index]]
         assert read_store.run(name, name, name, index + 1) == runs[index]
-        assert read_store.latest_runs_by_branch(name, name, name) == {name: runs[index]}
     assert read_store.runs(".*", ".*", "build") == []
 
 
@@ -605,7 +582,6 @@ def test_tricky_names_round_trip(read_store: ReadModelStore) -> None:
     _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(config): config})
     _assert_round_trip(read_store, SESSIONS, people)
     assert read_store.runs(REPO, URL, "deploy.prod") == [a_run]
-    assert read_store.latest_runs_by_branch(REPO, URL, "deploy.prod") == {"a\x00b": a_run}
 
 
 def _assert_round_trip(
@@ -635,7 +611,6 @@ def test_generated_runs_round_trip(read_store: ReadModelStore, document: RunDocu
     where = (document.repo_name, document.repo_url, document.pipeline_name)
     assert read_store.runs(*where) == [document]
     assert read_store.run(*where, document.run_number) == document
-    assert read_store.latest_runs_by_branch(*where) == {document.branch: document}
 
 
 @fixture_per_test
@@ -887,7 +862,7 @@ def test_sqlite_run_queries_use_an_index(
     where = "WHERE repo_name = 'r' AND repo_url = 'u' AND pipeline_name = 'p'"
     queries = [
         f"SELECT body FROM jobs_history {where} ORDER BY run_number DESC LIMIT 5",  # noqa: S608 -- constants
-        f"SELECT branch, body, MAX(run_number) FROM jobs_history {where} GROUP BY branch",  # noqa: S608 -- constants
+        f"SELECT body FROM jobs_history {where} AND run_number = 3 LIMIT 1",  # noqa: S608 -- constants
     ]
     with _raw(sqlite_file) as raw:
         for query in queries:
