@@ -36,7 +36,7 @@ from eventstore.catalog import (
 from eventstore.catalog.runs import RunEvent
 from eventstore.clock import to_epoch_millis
 from projections.documents import RUNNING, JobLog, RunDocument, StageLog
-from projections.projection import Projection, on
+from projections.projection import Index, Projection, QuerySpec, on
 
 LOG_TAIL_CHARS = 64 * 1024
 """How much of a job's output its ``job_logs`` keeps: the end, where failures show."""
@@ -242,6 +242,13 @@ def run_key(event: RunStarted | RunEvent) -> str:
     return str(event.run_id)
 
 
+BY_PIPELINE = Index(
+    "by_pipeline",
+    ("repo_name", "repo_url", "pipeline_name", "run_number"),
+    descending=frozenset({"run_number"}),
+)
+"""The runs of a pipeline, newest first: what :mod:`projections.run_queries` asks for."""
+
 JOBS_HISTORY: Projection[RunDocument] = Projection(
     name="jobs_history",
     document_type=RunDocument,
@@ -255,5 +262,10 @@ JOBS_HISTORY: Projection[RunDocument] = Projection(
         on(RunCanceled, run_canceled, run_key),
         on(RunFinished, run_finished, run_key),
     ),
+    queried_by=QuerySpec(
+        fields=("repo_name", "repo_url", "pipeline_name", "branch", "run_number"),
+        indexes=(BY_PIPELINE,),
+    ),
 )
-"""One document per run, keyed by its ``run_id``."""
+"""One document per run, keyed by its ``run_id``; queried by repository, pipeline, branch
+and run number (``branch`` for readers of the store itself: no query of ours uses it)."""

@@ -8,7 +8,10 @@ anything:
   is none of the names the stores use themselves (:data:`RESERVED`), and does not start
   with ``sqlite_`` (SQLite keeps those names for its own tables);
 * a version is named ``v1``, ``v2``, … (:data:`VERSION`), and its table or collection
-  ``{projection}__{version}`` (:func:`storage_name`).
+  ``{projection}__{version}`` (:func:`storage_name`);
+* the top-level fields a projection is queried by, and its indexes, are identifiers too,
+  and no field is named like a column the embedded store keeps beside each document
+  (:data:`RESERVED_FIELDS`).
 
 A name that breaks a rule raises :class:`~projections.errors.UnusableNameError`; one that
 is not even a string raises :class:`~projections.errors.QueryArgumentError`.
@@ -23,7 +26,7 @@ from projections.arguments import text
 from projections.errors import UnusableNameError
 
 IDENTIFIER: Final = re.compile(r"[a-z][a-z0-9_]*\Z")
-"""What a projection's name is: safe unquoted in SQL and in MongoDB."""
+"""What every name of a projection, field or index is: safe unquoted in SQL and MongoDB."""
 VERSION: Final = re.compile(r"v([1-9][0-9]*)\Z")
 """What a version's name is: ``v`` and its number (from 1, no leading zero)."""
 SEPARATOR: Final = "__"
@@ -42,6 +45,9 @@ RESERVED: Final = frozenset(
 """Names of tables and collections the stores use themselves: no projection may take one."""
 SQLITE_PREFIX: Final = "sqlite_"
 """SQLite refuses to create tables whose names start with this."""
+RESERVED_FIELDS: Final = frozenset({"key", "position", "body"})
+"""The columns the embedded store keeps beside every document (MongoDB's ``_id`` and
+``_position`` start with ``_``, which no identifier does)."""
 
 
 def _identifier(kind: str, name: object) -> str:
@@ -62,6 +68,14 @@ def projection_name(name: object) -> str:
         raise UnusableNameError("projection", checked, "the stores use this name themselves")
     if checked.startswith(SQLITE_PREFIX):
         raise UnusableNameError("projection", checked, f"SQLite keeps {SQLITE_PREFIX}* names")
+    return checked
+
+
+def field_name(kind: str, name: object) -> str:
+    """Return ``name`` if it may name a queried field or an index (``kind`` says which)."""
+    checked = _identifier(kind, name)
+    if checked in RESERVED_FIELDS:
+        raise UnusableNameError(kind, checked, "the embedded store keeps a column of this name")
     return checked
 
 

@@ -6,11 +6,16 @@ frozen). Each handler is registered with :func:`on`, which ties together, for on
 type ``E``, the function naming the document an event of ``E`` touches and the fold of
 ``E`` into it, so mypy checks both against ``E`` and the document type. An event type
 without a handler does not concern the projection.
+
+A projection also declares what it is queried by (:class:`QuerySpec`): the stores keep
+those top-level fields where they can be queried, and create the indexes it names, without
+knowing the projection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import typing
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -19,10 +24,14 @@ from attrs import Factory, field, frozen
 from eventstore.catalog import DomainEvent
 from eventstore.codec import Codec
 from eventstore.records import RecordedEvent
+from projections import naming
 from projections.errors import InvalidProjectionError
 
 D = TypeVar("D")
 E = TypeVar("E", bound=DomainEvent)
+
+QUERYABLE_TYPES: typing.Final = (str, int)
+"""The types a queried field may have: what every store compares and orders alike."""
 
 
 @frozen
@@ -70,6 +79,45 @@ def on(
     return Handler(event_type, key_of, fold_event)
 
 
+def _index_name(name: str) -> str:
+    return naming.field_name("index", name)
+
+
+def _field_names(names: Iterable[str]) -> tuple[str, ...]:
+    return tuple(naming.field_name("field", name) for name in names)
+
+
+@frozen
+class Index:
+    """An index over top-level fields of a read model's documents, in key order."""
+
+    name: str = field(converter=_index_name)
+    fields: tuple[str, ...]
+    descending: frozenset[str] = frozenset()
+    """The fields ordered from the highest value; the others go from the lowest."""
+
+
+@frozen
+class QuerySpec:
+    """The top-level fields a read model is queried by, and the indexes over them.
+
+    Each field is a ``str`` or an ``int`` field of the documents. The embedded store copies
+    them into columns of their own beside each document; MongoDB keeps top-level fields as
+    they are. Every version gets each index, in both stores.
+    """
+
+    fields: tuple[str, ...] = field(default=(), converter=_field_names)
+    indexes: tuple[Index, ...] = ()
+
+    def __attrs_post_init__(self) -> None:
+        for index in self.indexes:
+            unknown = (set(index.fields) | index.descending) - set(self.fields)
+            if unknown or not index.fields:
+                raise InvalidProjectionError(
+                    f"index {index.name!r}", f"indexes only queried fields, not {sorted(unknown)}"
+                )
+
+
 def _by_type(projection: Projection[D]) -> Mapping[type[object], Handler[D]]:
     """Index the handlers by event type; refuse a type handled twice."""
     found: dict[type[object], Handler[D]] = {}
@@ -83,9 +131,10 @@ def _by_type(projection: Projection[D]) -> Mapping[type[object], Handler[D]]:
 
 @frozen
 class Projection(Generic[D]):
-    """One read model: its name, its document type and its handlers.
+    """One read model: its name, its document type, its handlers and what it is queried by.
 
-    Construction refuses a projection with two handlers of one event type
+    Construction refuses a projection whose queried fields its documents lack, or are
+    neither ``str`` nor ``int``, and one with two handlers of one event type
     (:class:`~projections.errors.InvalidProjectionError`). Its name is checked by the
     stores (:mod:`projections.naming`).
     """
@@ -93,9 +142,17 @@ class Projection(Generic[D]):
     name: str
     document_type: type[D]
     handlers: tuple[Handler[D], ...]
+    queried_by: QuerySpec = QuerySpec()
     _handler_of: Mapping[type[object], Handler[D]] = field(
         init=False, repr=False, eq=False, default=Factory(_by_type, takes_self=True)
     )
+
+    def __attrs_post_init__(self) -> None:
+        hints = typing.get_type_hints(self.document_type)
+        for name in self.queried_by.fields:
+            if hints.get(name) not in QUERYABLE_TYPES:
+                reason = f"queried field {name!r} is no str or int field of its documents"
+                raise InvalidProjectionError(self.name, reason)
 
     def key_of(self, event: DomainEvent) -> str | None:
         """Return the id of the document ``event`` touches, or None if it touches none."""

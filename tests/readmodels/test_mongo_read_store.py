@@ -18,8 +18,9 @@ import pytest
 
 from eventstore.adapters.mongo_connection import is_ferretdb
 from eventstore.errors import StoreError, StoreUnavailableError
-from projections.adapters.mongo import MongoReadModelStore, ServerTraits
+from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
+from projections.adapters.mongo_documents import ServerTraits
 from projections.adapters.mongo_versions import VERSIONS
 from projections.documents import (
     JobLog,
@@ -211,6 +212,23 @@ def test_both_ways_of_loading_keys_agree(mongo_url: str, traits: ServerTraits) -
         wanted = [*keys[::7], "nobody", keys[0]]
         loaded = store.load(SESSIONS, version, wanted)
         assert loaded == {key: Versioned(session(key), 5) for key in keys[::7]}
+
+
+def test_each_version_gets_the_indexes_its_projection_declares(
+    store: MongoReadModelStore, raw: pymongo.database.Database[dict[str, Any]]
+) -> None:
+    old = store.active_version(JOBS_HISTORY)
+    fresh = store.new_version(JOBS_HISTORY)
+    store.activate(JOBS_HISTORY, fresh)
+    for version in (fresh, store.new_version(JOBS_HISTORY)):
+        indexes = raw[f"jobs_history__{version}"].index_information()
+        assert indexes["by_pipeline"]["key"] == [
+            ("repo_name", 1),
+            ("repo_url", 1),
+            ("pipeline_name", 1),
+            ("run_number", -1),
+        ]
+    assert f"jobs_history__{old}" not in raw.list_collection_names()
 
 
 # -- versions ----------------------------------------------------------------------------

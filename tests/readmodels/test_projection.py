@@ -8,10 +8,10 @@ from datetime import UTC, datetime
 import pytest
 
 from eventstore.catalog import RunStarted, SessionAccessed, SessionOpened, Trigger
-from projections.documents import SessionDocument
-from projections.errors import InvalidProjectionError
+from projections.documents import RunDocument, SessionDocument
+from projections.errors import InvalidProjectionError, UnusableNameError
 from projections.jobs_history import JOBS_HISTORY
-from projections.projection import Envelope, Projection, on
+from projections.projection import Envelope, Index, Projection, QuerySpec, on
 from projections.sessions import SESSIONS, session_accessed, session_opened, user_key
 
 WHEN = datetime(2026, 1, 15, 9, 30, tzinfo=UTC)
@@ -60,3 +60,34 @@ def test_two_handlers_of_one_event_type_are_refused() -> None:
                 on(SessionAccessed, session_accessed, user_key),
             ),
         )
+
+
+@pytest.mark.parametrize("field", ["nothing_like_it", "completion_time", "logs"])
+def test_a_queried_field_must_be_a_str_or_int_field_of_the_documents(field: str) -> None:
+    with pytest.raises(InvalidProjectionError, match=repr(field)):
+        Projection(
+            name="runs",
+            document_type=RunDocument,
+            handlers=(),
+            queried_by=QuerySpec(fields=(field,)),
+        )
+
+
+def test_an_index_covers_queried_fields_only() -> None:
+    with pytest.raises(InvalidProjectionError, match="by_branch"):
+        QuerySpec(fields=("repo_name",), indexes=(Index("by_branch", ("repo_name", "branch")),))
+    with pytest.raises(InvalidProjectionError, match="by_repo"):
+        QuerySpec(
+            fields=("repo_name",),
+            indexes=(Index("by_repo", ("repo_name",), descending=frozenset({"branch"})),),
+        )
+
+
+@pytest.mark.parametrize("name", ["key", "position", "body", "Repo", "_id", "a__b", ""])
+def test_a_queried_field_or_index_name_must_be_usable_in_every_store(name: str) -> None:
+    with pytest.raises(UnusableNameError) as raised:
+        QuerySpec(fields=(name,))
+    assert (raised.value.kind, raised.value.name) == ("field", name)
+    with pytest.raises(UnusableNameError) as raised:
+        Index(name, ("repo_name",))
+    assert (raised.value.kind, raised.value.name) == ("index", name)

@@ -37,7 +37,7 @@ from projections.errors import (
     VersionGoneError,
 )
 from projections.jobs_history import JOBS_HISTORY
-from projections.projection import Projection
+from projections.projection import Index, Projection, QuerySpec
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
 from projections.store import Change, ReadModelStore, Versioned
@@ -622,6 +622,35 @@ def test_generated_repo_configs_round_trip(
     _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(document): document})
 
 
+# -- a read model the stores have never heard of ----------------------------------------
+
+FOURTH: Projection[SessionDocument] = Projection(
+    name="session_branches",
+    document_type=SessionDocument,
+    handlers=(),
+    queried_by=QuerySpec(
+        fields=("repo_name", "branch"),
+        indexes=(Index("by_branch", ("repo_name", "branch"), descending=frozenset({"branch"})),),
+    ),
+)
+"""A fourth read model, declared here only: the stores know it by its declaration."""
+
+
+def test_a_new_read_model_is_stored_from_its_declaration_alone(
+    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+) -> None:
+    old = read_store.active_version(FOURTH)
+    insert(read_store, FOURTH, old, {"ada": session("ada"), "bob": session("bob", "dev")})
+    read_store.save(FOURTH, old, [Change("ada", session("ada", "release"), 2, 1)])
+    fresh = read_store.new_version(FOURTH)
+    insert(read_store, FOURTH, fresh, {"eve": session("eve")}, position=5)
+    assert open_again().get(FOURTH, "ada") == session("ada", "release")
+    read_store.activate(FOURTH, fresh)
+    assert read_store.get(FOURTH, "eve") == session("eve")
+    assert read_store.get(FOURTH, "ada") is None
+    assert read_store.versions(FOURTH) == [fresh]
+
+
 # -- bad input is refused up front, with the same error on every store --------------------
 
 RESERVED_NAMES = [
@@ -853,6 +882,19 @@ def test_sqlite_the_run_columns_follow_every_write(
     query = "SELECT repo_name, repo_url, pipeline_name, branch, run_number FROM jobs_history"
     with _raw(sqlite_file) as raw:
         assert raw.execute(query).fetchall() == [(REPO, URL, "$where", "", 2)]
+
+
+def test_sqlite_a_new_read_model_gets_a_column_per_queried_field_and_its_index(
+    sqlite_store: SQLiteReadModelStore, sqlite_file: Path
+) -> None:
+    version = sqlite_store.active_version(FOURTH)
+    insert(sqlite_store, FOURTH, version, {"ada": session("ada", "a.b")})
+    sqlite_store.save(FOURTH, version, [Change("ada", session("ada", "$where"), 2, 1)])
+    query = "SELECT key FROM session_branches WHERE repo_name = ? AND branch = ?"
+    with _raw(sqlite_file) as raw:
+        assert raw.execute(query, (REPO, "$where")).fetchall() == [("ada",)]
+        plan = " ".join(row[3] for row in raw.execute(f"EXPLAIN QUERY PLAN {query}", (REPO, "")))
+    assert f"session_branches__{version}__by_branch" in plan
 
 
 def test_sqlite_run_queries_use_an_index(
