@@ -37,7 +37,6 @@ from typing import Generic, TypeVar
 from attrs import frozen
 
 from eventstore.closing import Closing
-from projections.documents import RunDocument
 from projections.projection import Projection
 
 D = TypeVar("D")
@@ -64,7 +63,16 @@ class Change(Generic[D]):
 
 
 class ReadModelStore(Closing):
-    """Documents of the read models, their checkpoints and versions, on one backend."""
+    """Documents of the read models, their checkpoints and versions, on one backend.
+
+    Generic: it knows projections only by what they declare (:class:`Projection`: a name,
+    a document type, the fields it is queried by), never by name. Every method checks its
+    arguments before it touches anything, the same way on every backend: a projection
+    or version name that breaks :mod:`projections.naming` raises
+    :class:`~projections.errors.UnusableNameError`, a key or position of the wrong type
+    :class:`~projections.errors.QueryArgumentError`. Queries of one read model are
+    separate interfaces over a store (e.g. :class:`projections.run_queries.RunQueries`).
+    """
 
     backend: str
 
@@ -153,20 +161,11 @@ class ReadModelStore(Closing):
     ) -> Iterator[tuple[str, Versioned[D]]]:
         """Yield every document of ``version`` with its key, in key order."""
 
-    # -- queries (on the active version) ------------------------------------------------
+    # -- reading the active version ------------------------------------------------------
 
     @abstractmethod
     def get(self, projection: Projection[D], key: str) -> D | None:
-        """Return the document ``key`` of the active version, if it exists."""
+        """Return the document ``key`` of the active version, if it exists.
 
-    @abstractmethod
-    def runs(
-        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
-    ) -> list[RunDocument]:
-        """Return the runs of a pipeline, newest (highest run number) first, one page."""
-
-    @abstractmethod
-    def run(
-        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
-    ) -> RunDocument | None:
-        """Return one run of a pipeline by its number."""
+        Creates the first active version if there is none yet (so it returns None).
+        """

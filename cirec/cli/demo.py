@@ -70,7 +70,7 @@ def _runs_of_the_day(context: Context) -> list[RunDocument]:
     runs = [
         run
         for (repo, pipeline), count in counts.items()
-        for run in context.read_models.runs(repo.name, repo.url, pipeline, limit=count)
+        for run in context.run_queries.runs(repo.name, repo.url, pipeline, limit=count)
     ]
     return sorted(runs, key=lambda run: run.start_time)
 

@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pymongo
-from pymongo import ASCENDING, DESCENDING
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -59,9 +59,7 @@ from projections.adapters import mongo_documents as stored
 from projections.adapters.mongo_batches import BATCHES, MongoBatches
 from projections.adapters.mongo_documents import ServerTraits
 from projections.adapters.mongo_versions import VERSIONS, LiveQuery, MongoVersions
-from projections.documents import RunDocument
 from projections.errors import StaleWriteError, VersionGoneError
-from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned
 
@@ -301,57 +299,6 @@ class MongoReadModelStore(ReadModelStore):
         raw = self.read_live(projection, "get", query)
         return None if raw is None else stored.versioned(projection, raw).document
 
-    def runs(
-        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
-    ) -> list[RunDocument]:
-        """Return one page of a pipeline's runs, highest run number first.
-
-        A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
-        """
-        condition = _pipeline(repo_name, repo_url, pipeline_name)
-        skip, limit = arguments.whole_number(skip, "skip"), arguments.whole_number(limit, "limit")
-        if limit <= 0:
-            return []
-        order = [("run_number", DESCENDING), ("_id", ASCENDING)]
-
-        def query(documents: Collection[Raw]) -> tuple[list[Raw], bool]:
-            found = documents.find(
-                condition,
-                sort=order,
-                skip=max(skip, 0),
-                limit=limit,
-                batch_size=self.traits.page_size,
-            )
-            page = list(found)
-            return page, bool(page)
-
-        found = self.read_live(JOBS_HISTORY, "runs", query)
-        return [stored.versioned(JOBS_HISTORY, raw).document for raw in found]
-
-    def run(
-        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
-    ) -> RunDocument | None:
-        """Return run ``run_number`` of a pipeline, if it exists."""
-        condition = {
-            **_pipeline(repo_name, repo_url, pipeline_name),
-            "run_number": arguments.whole_number(run_number, "run_number"),
-        }
-
-        def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
-            raw = documents.find_one(condition, sort=[("_id", ASCENDING)])
-            return raw, raw is not None
-
-        raw = self.read_live(JOBS_HISTORY, "run", query)
-        return None if raw is None else stored.versioned(JOBS_HISTORY, raw).document
-
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
-
-
-def _pipeline(repo_name: object, repo_url: object, pipeline_name: object) -> Raw:
-    return {
-        "repo_name": arguments.text(repo_name, "repo_name"),
-        "repo_url": arguments.text(repo_url, "repo_url"),
-        "pipeline_name": arguments.text(pipeline_name, "pipeline_name"),
-    }

@@ -36,9 +36,7 @@ from projections.adapters import sqlite_batches as batches
 from projections.adapters import sqlite_tables as tables
 from projections.adapters import sqlite_versions as versions
 from projections.adapters.sqlite_tables import decode, table
-from projections.documents import RunDocument
 from projections.errors import StaleWriteError, VersionGoneError
-from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned
 
@@ -273,39 +271,3 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         with self._translated(operation):
             rows = self._db.execute(f"SELECT body FROM {source} {clause}", params).fetchall()  # noqa: S608 -- checked identifier; the clause binds every value
         return [decode(projection, body) for (body,) in rows]
-
-    def runs(
-        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
-    ) -> list[RunDocument]:
-        """Return one page of a pipeline's runs, highest run number first.
-
-        A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
-        """
-        names = _pipeline(repo_name, repo_url, pipeline_name)
-        skip, limit = arguments.whole_number(skip, "skip"), arguments.whole_number(limit, "limit")
-        if limit <= 0:
-            return []
-        clause = f"{_PIPELINE} ORDER BY run_number DESC LIMIT ? OFFSET ?"
-        return self.select(JOBS_HISTORY, "runs", clause, (*names, limit, max(skip, 0)))
-
-    def run(
-        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
-    ) -> RunDocument | None:
-        """Return run ``run_number`` of a pipeline, if it exists."""
-        names = _pipeline(repo_name, repo_url, pipeline_name)
-        number = arguments.whole_number(run_number, "run_number")
-        clause = f"{_PIPELINE} AND run_number = ? LIMIT 1"
-        found = self.select(JOBS_HISTORY, "run", clause, (*names, number))
-        return found[0] if found else None
-
-
-_PIPELINE: Final = "WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ?"
-
-
-def _pipeline(repo_name: object, repo_url: object, pipeline_name: object) -> tuple[str, ...]:
-    """Return the names a run query selects by, each checked to be a string."""
-    return (
-        arguments.text(repo_name, "repo_name"),
-        arguments.text(repo_url, "repo_url"),
-        arguments.text(pipeline_name, "pipeline_name"),
-    )

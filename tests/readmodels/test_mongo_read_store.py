@@ -21,6 +21,7 @@ from eventstore.errors import StoreError, StoreUnavailableError
 from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
 from projections.adapters.mongo_documents import ServerTraits
+from projections.adapters.mongo_runs import MongoRunQueries
 from projections.adapters.mongo_versions import VERSIONS
 from projections.documents import (
     JobLog,
@@ -171,10 +172,11 @@ def test_tricky_names_round_trip_through_the_server(
     repo_version = store.active_version(REPO_CONFIGS)
     store.save(REPO_CONFIGS, repo_version, [Change("repo", config, 3, None)])
 
+    queries = MongoRunQueries(store)
     for index, (name, run) in enumerate(zip(TRICKY, runs, strict=True)):
         assert store.get(JOBS_HISTORY, str(run.run_id)) == run
-        assert store.runs(REPO, URL, name) == [run]
-        assert store.run(REPO, URL, name, index + 1) == run
+        assert queries.runs(REPO, URL, name) == [run]
+        assert queries.run(REPO, URL, name, index + 1) == run
     assert store.get(REPO_CONFIGS, "repo") == config
     assert store.load(REPO_CONFIGS, repo_version, ["repo"]) == {"repo": Versioned(config, 3)}
 
@@ -197,7 +199,7 @@ def test_user_names_are_values_never_operators(store: MongoReadModelStore) -> No
     with pytest.raises(QueryArgumentError, match="key must be a string"):
         store.get(SESSIONS, operator)
     with pytest.raises(QueryArgumentError, match="repo_name must be a string"):
-        store.runs(operator, URL, "build")
+        MongoRunQueries(store).runs(operator, URL, "build")
 
 
 @pytest.mark.parametrize(
@@ -366,8 +368,8 @@ def lose_the_race(
 
 QUERIES: dict[str, Callable[[MongoReadModelStore, RunDocument], object]] = {
     "get": lambda reader, run: reader.get(JOBS_HISTORY, str(run.run_id)),
-    "runs": lambda reader, run: reader.runs(REPO, URL, "build"),
-    "run": lambda reader, run: reader.run(REPO, URL, "build", 1),
+    "runs": lambda reader, run: MongoRunQueries(reader).runs(REPO, URL, "build"),
+    "run": lambda reader, run: MongoRunQueries(reader).run(REPO, URL, "build", 1),
 }
 
 
@@ -599,7 +601,7 @@ def test_documents_too_big_to_share_a_reply_are_read_back(store: MongoReadModelS
     insert(store, version, *runs)
     listed = [stored.document for _, stored in store.documents(JOBS_HISTORY, version)]
     assert sorted(listed, key=lambda run: run.run_number) == runs
-    assert store.runs(REPO, URL, "build") == runs[::-1]
+    assert MongoRunQueries(store).runs(REPO, URL, "build") == runs[::-1]
 
 
 def test_claims_are_forgotten_after_the_grace_period_and_stale_claims_refused(

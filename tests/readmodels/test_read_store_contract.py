@@ -1,7 +1,8 @@
 """The read-model store contract, run against every backend (``backend``: sqlite, mongodb).
 
-Each test states one promise of :class:`projections.store.ReadModelStore`. The tests at
-the end, named ``test_sqlite_*``, state what only the embedded store promises beyond it.
+Each test states one promise of :class:`projections.store.ReadModelStore` or of the run
+queries over it (:class:`projections.run_queries.RunQueries`). The tests named
+``test_sqlite_*`` state what only the embedded store promises beyond them.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ from projections.errors import (
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Index, Projection, QuerySpec
 from projections.repo_configs import REPO_CONFIGS
+from projections.run_queries import RunQueries
 from projections.sessions import SESSIONS
 from projections.store import Change, ReadModelStore, Versioned
+from tests.readmodels.conftest import ReadSide
 from tests.readmodels.document_strategies import repo_configs, runs
 from tests.workers import new_event
 
@@ -205,10 +208,12 @@ def test_the_first_active_version_is_created_on_demand(read_store: ReadModelStor
     assert read_store.active_version(SESSIONS) == version
 
 
-def test_a_query_creates_the_first_active_version_too(read_store: ReadModelStore) -> None:
+def test_a_query_creates_the_first_active_version_too(
+    read_store: ReadModelStore, run_queries: RunQueries
+) -> None:
     assert read_store.get(SESSIONS, "nobody") is None
-    assert read_store.runs(REPO, URL, "build") == []
-    assert read_store.run(REPO, URL, "build", 1) is None
+    assert run_queries.runs(REPO, URL, "build") == []
+    assert run_queries.run(REPO, URL, "build", 1) is None
     assert len(read_store.versions(SESSIONS)) == 1
     assert len(read_store.versions(JOBS_HISTORY)) == 1
 
@@ -251,8 +256,9 @@ def test_a_version_can_be_built_and_activated_before_any_is_active(
 
 
 def test_activate_switches_to_the_new_version_and_drops_the_old(
-    read_store: ReadModelStore, open_again: Callable[[], ReadModelStore]
+    read_side: ReadSide, open_side_again: Callable[[], ReadSide]
 ) -> None:
+    read_store = read_side[0]
     old = read_store.active_version(JOBS_HISTORY)
     stale, rebuilt = run(1, status="running"), run(2)
     insert(read_store, JOBS_HISTORY, old, {run_key(stale): stale})
@@ -262,13 +268,13 @@ def test_activate_switches_to_the_new_version_and_drops_the_old(
 
     read_store.activate(JOBS_HISTORY, fresh)
 
-    for reader in (read_store, open_again()):
+    for reader, runs_of in (read_side, open_side_again()):
         assert reader.active_version(JOBS_HISTORY) == fresh
         assert reader.versions(JOBS_HISTORY) == [fresh]
         assert reader.checkpoint(JOBS_HISTORY, fresh) == 9
         assert reader.get(JOBS_HISTORY, run_key(stale)) is None
         assert reader.get(JOBS_HISTORY, run_key(rebuilt)) == rebuilt
-        assert reader.runs(REPO, URL, "build") == [rebuilt]
+        assert runs_of.runs(REPO, URL, "build") == [rebuilt]
 
 
 def test_activating_the_active_version_changes_nothing(read_store: ReadModelStore) -> None:
@@ -508,7 +514,9 @@ def test_documents_come_in_key_order(read_store: ReadModelStore) -> None:
 # -- queries -----------------------------------------------------------------------------
 
 
-def test_runs_come_newest_first_one_page_at_a_time(read_store: ReadModelStore) -> None:
+def test_runs_come_newest_first_one_page_at_a_time(
+    read_store: ReadModelStore, run_queries: RunQueries
+) -> None:
     mine = [run(number, branch="main" if number % 2 else "dev") for number in range(1, 26)]
     others = [
         run(1, pipeline="lint"),
@@ -516,46 +524,50 @@ def test_runs_come_newest_first_one_page_at_a_time(read_store: ReadModelStore) -
         run(31, repo=(REPO, "https://mirror.example/cirec.git")),
     ]
     insert_runs(read_store, *reversed(mine), *others)
-    assert numbers(read_store.runs(REPO, URL, "build")) == list(range(25, 5, -1))
-    assert numbers(read_store.runs(REPO, URL, "build", skip=20)) == [5, 4, 3, 2, 1]
-    assert numbers(read_store.runs(REPO, URL, "build", skip=2, limit=3)) == [23, 22, 21]
-    assert read_store.runs(REPO, URL, "build", skip=25) == []
-    assert read_store.runs(REPO, URL, "build", limit=1) == [mine[-1]]
-    assert read_store.runs(REPO, URL, "deploy") == []
+    assert numbers(run_queries.runs(REPO, URL, "build")) == list(range(25, 5, -1))
+    assert numbers(run_queries.runs(REPO, URL, "build", skip=20)) == [5, 4, 3, 2, 1]
+    assert numbers(run_queries.runs(REPO, URL, "build", skip=2, limit=3)) == [23, 22, 21]
+    assert run_queries.runs(REPO, URL, "build", skip=25) == []
+    assert run_queries.runs(REPO, URL, "build", limit=1) == [mine[-1]]
+    assert run_queries.runs(REPO, URL, "deploy") == []
 
 
-def test_a_run_is_found_by_its_number(read_store: ReadModelStore) -> None:
+def test_a_run_is_found_by_its_number(read_store: ReadModelStore, run_queries: RunQueries) -> None:
     wanted = run(2)
     insert_runs(read_store, run(1), wanted, run(3), run(2, pipeline="lint"))
-    assert read_store.run(REPO, URL, "build", 2) == wanted
-    assert read_store.run(REPO, URL, "build", 4) is None
-    assert read_store.run("other", URL, "build", 2) is None
+    assert run_queries.run(REPO, URL, "build", 2) == wanted
+    assert run_queries.run(REPO, URL, "build", 4) is None
+    assert run_queries.run("other", URL, "build", 2) is None
 
 
-def test_queries_follow_every_update(read_store: ReadModelStore) -> None:
+def test_queries_follow_every_update(read_store: ReadModelStore, run_queries: RunQueries) -> None:
     version = read_store.active_version(JOBS_HISTORY)
     started = run(1, status="running")
     key = run_key(started)
     insert(read_store, JOBS_HISTORY, version, {key: started}, position=1)
     moved = attrs.evolve(started, pipeline_name="deploy", branch="dev", run_number=3)
     read_store.save(JOBS_HISTORY, version, [Change(key, moved, 2, 1)])
-    assert read_store.runs(REPO, URL, "build") == []
-    assert read_store.run(REPO, URL, "deploy", 3) == moved
+    assert run_queries.runs(REPO, URL, "build") == []
+    assert run_queries.run(REPO, URL, "deploy", 3) == moved
 
 
-def test_queries_read_only_the_active_version(read_store: ReadModelStore) -> None:
+def test_queries_read_only_the_active_version(
+    read_store: ReadModelStore, run_queries: RunQueries
+) -> None:
     read_store.active_version(JOBS_HISTORY)
     building = run(1)
     rebuild = read_store.new_version(JOBS_HISTORY)
     insert(read_store, JOBS_HISTORY, rebuild, {run_key(building): building})
     assert read_store.get(JOBS_HISTORY, run_key(building)) is None
-    assert read_store.runs(REPO, URL, "build") == []
-    assert read_store.run(REPO, URL, "build", 1) is None
+    assert run_queries.runs(REPO, URL, "build") == []
+    assert run_queries.run(REPO, URL, "build", 1) is None
     read_store.activate(JOBS_HISTORY, rebuild)
-    assert read_store.runs(REPO, URL, "build") == [building]
+    assert run_queries.runs(REPO, URL, "build") == [building]
 
 
-def test_queries_match_user_names_exactly(read_store: ReadModelStore) -> None:
+def test_queries_match_user_names_exactly(
+    read_store: ReadModelStore, run_queries: RunQueries
+) -> None:
     runs = [
         run(index + 1, pipeline=name, branch=name, repo=(name, name))
         for index, name in enumerate(TRICKY)
@@ -563,15 +575,15 @@ def test_queries_match_user_names_exactly(read_store: ReadModelStore) -> None:
     decoys = [run(90, pipeline=".*", repo=(".*", ".*")), run(91, pipeline="$ne", branch="a")]
     insert_runs(read_store, *runs, *decoys)
     for index, name in enumerate(TRICKY):
-        assert read_store.runs(name, name, name) == [runs[index]]
-        assert read_store.run(name, name, name, index + 1) == runs[index]
-    assert read_store.runs(".*", ".*", "build") == []
+        assert run_queries.runs(name, name, name) == [runs[index]]
+        assert run_queries.run(name, name, name, index + 1) == runs[index]
+    assert run_queries.runs(".*", ".*", "build") == []
 
 
 # -- documents round-trip exactly --------------------------------------------------------
 
 
-def test_tricky_names_round_trip(read_store: ReadModelStore) -> None:
+def test_tricky_names_round_trip(read_store: ReadModelStore, run_queries: RunQueries) -> None:
     logs = {name: stage(name, TRICKY) for name in TRICKY}
     a_run = run(1, pipeline="deploy.prod", branch="a\x00b", logs=logs, config=TRICKY_CONFIG)
     pipelines = {name: entry(name, TRICKY_CONFIG) for name in TRICKY}
@@ -581,7 +593,7 @@ def test_tricky_names_round_trip(read_store: ReadModelStore) -> None:
     _assert_round_trip(read_store, JOBS_HISTORY, {run_key(a_run): a_run})
     _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(config): config})
     _assert_round_trip(read_store, SESSIONS, people)
-    assert read_store.runs(REPO, URL, "deploy.prod") == [a_run]
+    assert run_queries.runs(REPO, URL, "deploy.prod") == [a_run]
 
 
 def _assert_round_trip(
@@ -605,12 +617,14 @@ def _unique_url(url: str) -> str:
 
 @fixture_per_test
 @given(document=runs)
-def test_generated_runs_round_trip(read_store: ReadModelStore, document: RunDocument) -> None:
+def test_generated_runs_round_trip(
+    read_store: ReadModelStore, run_queries: RunQueries, document: RunDocument
+) -> None:
     document = attrs.evolve(document, run_id=uuid.uuid4(), repo_url=_unique_url(document.repo_url))
     _assert_round_trip(read_store, JOBS_HISTORY, {run_key(document): document})
     where = (document.repo_name, document.repo_url, document.pipeline_name)
-    assert read_store.runs(*where) == [document]
-    assert read_store.run(*where, document.run_number) == document
+    assert run_queries.runs(*where) == [document]
+    assert run_queries.run(*where, document.run_number) == document
 
 
 @fixture_per_test
@@ -781,27 +795,27 @@ def test_a_version_or_batch_bound_of_the_wrong_type_is_refused(
 
 @pytest.mark.parametrize("number", ["1", True, 1.0, None], ids=repr)
 def test_a_run_number_that_is_no_integer_is_refused(
-    read_store: ReadModelStore, number: object
+    read_store: ReadModelStore, run_queries: RunQueries, number: object
 ) -> None:
     insert_runs(read_store, run(1))
     wrong: Any = number
     with pytest.raises(QueryArgumentError) as raised:
-        read_store.run(REPO, URL, "build", wrong)
+        run_queries.run(REPO, URL, "build", wrong)
     assert (raised.value.field, raised.value.value) == ("run_number", number)
 
 
 @pytest.mark.parametrize("position", range(3))
 @pytest.mark.parametrize("name", [1, None, b"build", {"$gt": ""}, ["build"]], ids=repr)
 def test_a_repository_or_pipeline_name_that_is_no_string_is_refused(
-    read_store: ReadModelStore, name: object, position: int
+    read_store: ReadModelStore, run_queries: RunQueries, name: object, position: int
 ) -> None:
     insert_runs(read_store, run(1))
     where: list[Any] = [REPO, URL, "build"]
     where[position] = name
     field = ("repo_name", "repo_url", "pipeline_name")[position]
     calls: list[Callable[[], object]] = [
-        lambda: read_store.runs(*where),
-        lambda: read_store.run(where[0], where[1], where[2], 1),
+        lambda: run_queries.runs(*where),
+        lambda: run_queries.run(where[0], where[1], where[2], 1),
     ]
     for call in calls:
         with pytest.raises(QueryArgumentError) as raised:
@@ -811,12 +825,12 @@ def test_a_repository_or_pipeline_name_that_is_no_string_is_refused(
 
 @pytest.mark.parametrize(("field", "value"), [("skip", "1"), ("limit", True), ("limit", 2.0)])
 def test_a_page_bound_that_is_no_integer_is_refused(
-    read_store: ReadModelStore, field: str, value: object
+    read_store: ReadModelStore, run_queries: RunQueries, field: str, value: object
 ) -> None:
     insert_runs(read_store, run(1))
     page: dict[str, Any] = {field: value}
     with pytest.raises(QueryArgumentError) as raised:
-        read_store.runs(REPO, URL, "build", **page)
+        run_queries.runs(REPO, URL, "build", **page)
     assert (raised.value.field, raised.value.value) == (field, value)
 
 
