@@ -110,6 +110,9 @@ class QuerySpec:
     indexes: tuple[Index, ...] = ()
 
     def __attrs_post_init__(self) -> None:
+        for kind, names in (("field", self.fields), ("index", [i.name for i in self.indexes])):
+            if len(set(names)) != len(names):
+                raise InvalidProjectionError(f"{kind}s {list(names)}", "a name is given twice")
         for index in self.indexes:
             unknown = (set(index.fields) | index.descending) - set(self.fields)
             if unknown or not index.fields:

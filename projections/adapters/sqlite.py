@@ -252,6 +252,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""
+        tables.view(projection)  # the name first, as every method checks it
         found = self.select(projection, "get", "WHERE key = ?", (arguments.text(key, "key"),))
         return found[0] if found else None
 

@@ -83,6 +83,13 @@ def test_an_index_covers_queried_fields_only() -> None:
         )
 
 
+def test_a_field_or_index_declared_twice_is_refused() -> None:
+    with pytest.raises(InvalidProjectionError, match="given twice"):
+        QuerySpec(fields=("repo_name", "repo_name"))
+    with pytest.raises(InvalidProjectionError, match="given twice"):
+        QuerySpec(fields=("repo_name",), indexes=(Index("a", ("repo_name",)),) * 2)
+
+
 @pytest.mark.parametrize("name", ["key", "position", "body", "Repo", "_id", "a__b", ""])
 def test_a_queried_field_or_index_name_must_be_usable_in_every_store(name: str) -> None:
     with pytest.raises(UnusableNameError) as raised:
