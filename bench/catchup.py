@@ -11,21 +11,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
 
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
 from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
-from projections.jobs_history import JOBS_HISTORY
-from projections.projection import Projection
-from projections.repo_configs import REPO_CONFIGS
-from projections.sessions import SESSIONS
+from projections.catalog import PROJECTIONS
 from projections.store import ReadModelStore
 from projections.worker import Projector
 from tools.workload import Append
 
-PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 RAW_DOCUMENTS = "raw_documents"
 
 

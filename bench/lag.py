@@ -26,11 +26,12 @@ from typing import IO, Any
 
 from bench.append import singles
 from bench.backends import Place, mongo_client, raw_sqlite
-from bench.catchup import PROJECTIONS
 from bench.figures import Figure
-from cirec.config import open_read_models, open_store
+from cirec.config import open_read_models, open_read_side, open_store
 from eventstore.adapters.mongo_index import commit_key
+from projections.catalog import PROJECTIONS
 from projections.documents import RUNNING
+from projections.run_queries import RunQueries
 from projections.worker import Projector
 from tools.workload import Workload
 
@@ -101,7 +102,7 @@ def _poll(
     and how many job events had still not shown :data:`DRAIN_SECONDS` after the writer
     ended.
     """
-    models = open_read_models(place.url)
+    models, runs = open_read_side(place.url)
     head_of_log = _log_head(place)
     jobs: dict[JobKey, float] = {}
     positions: deque[tuple[int, float]] = deque()
@@ -123,7 +124,7 @@ def _poll(
             now_head = head_of_log()
             while positions and positions[0][0] <= now_head:
                 log_lags.append(time.time() - positions.popleft()[1])
-            for key in _visible(models, list(jobs)):
+            for key in _visible(runs, list(jobs)):
                 model_lags.append(time.time() - jobs.pop(key))
             time.sleep(POLL_SECONDS)
     finally:
@@ -136,12 +137,11 @@ def _poll(
     return model_lags, log_lags, achieved, len(jobs)
 
 
-def _visible(models: Any, keys: list[JobKey]) -> list[JobKey]:
+def _visible(runs: RunQueries, keys: list[JobKey]) -> list[JobKey]:
     """Return the job events of ``keys`` that ``jobs_history`` shows (one query per run)."""
     shown: list[JobKey] = []
-    runs = {key[:4] for key in keys}
-    for repo_name, repo_url, pipeline, number in runs:
-        run = models.run(repo_name, repo_url, pipeline, number)
+    for repo_name, repo_url, pipeline, number in {key[:4] for key in keys}:
+        run = runs.run(repo_name, repo_url, pipeline, number)
         if run is None:
             continue
         for key in keys:

@@ -24,9 +24,9 @@ from eventsourcing.domain import DomainEvent
 from eventsourcing.system import Follower
 
 from bench.backends import Place, new_place
-from bench.catchup import PROJECTIONS
 from bench.figures import Figure
 from cirec.config import open_read_models, open_store
+from projections.catalog import PROJECTIONS
 from projections.worker import Projector
 from tools.workload import Append
 

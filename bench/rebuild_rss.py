@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 from bench.backends import drop, new_place
-from bench.catchup import PROJECTIONS, write_log
+from bench.catchup import write_log
 from bench.figures import Figure
 from cirec.config import open_read_models, open_store
+from projections.catalog import PROJECTIONS
 from projections.rebuild import rebuild
 from tools.workload import Workload
 

@@ -20,6 +20,7 @@ from typing import Final
 
 from eventstore.store import EventStore
 from eventstore.urls import StoreUrl, parse_store_url, redact_url
+from projections.run_queries import RunQueries
 from projections.store import ReadModelStore
 
 MONGO_URL_VARIABLE: Final = "MONGO_DB_URL"
@@ -60,6 +61,16 @@ def open_read_models(
     return open_parsed_read_models(parse_store_url(configured_url(url, environ)))
 
 
+def open_read_side(
+    url: str | None = None, environ: Mapping[str, str] | None = None
+) -> tuple[ReadModelStore, RunQueries]:
+    """Open the read-model store beside the event store ``url`` names, with its run queries.
+
+    The queries share the store's connection: close the store to close both.
+    """
+    return open_parsed_read_side(parse_store_url(configured_url(url, environ)))
+
+
 def open_parsed_store(where: StoreUrl) -> EventStore:
     """Open the event store of an already parsed URL."""
     if where.sqlite_path is not None:
@@ -82,6 +93,21 @@ def open_parsed_read_models(where: StoreUrl) -> ReadModelStore:
     return MongoReadModelStore.from_url(where.url)
 
 
+def open_parsed_read_side(where: StoreUrl) -> tuple[ReadModelStore, RunQueries]:
+    """Open the read-model store of an already parsed URL, and the run queries over it."""
+    if where.sqlite_path is not None:
+        from projections.adapters.sqlite import SQLiteReadModelStore
+        from projections.adapters.sqlite_runs import SQLiteRunQueries
+
+        sqlite = SQLiteReadModelStore(where.sqlite_path)
+        return sqlite, SQLiteRunQueries(sqlite)
+    from projections.adapters.mongo import MongoReadModelStore
+    from projections.adapters.mongo_runs import MongoRunQueries
+
+    mongo = MongoReadModelStore.from_url(where.url)
+    return mongo, MongoRunQueries(mongo)
+
+
 class Stores:
     """The stores of one URL, each opened on first use and all closed together.
 
@@ -93,7 +119,7 @@ class Stores:
     def __init__(self, url: str) -> None:
         self.where = parse_store_url(url)
         self._events: EventStore | None = None
-        self._read_models: ReadModelStore | None = None
+        self._read_side: tuple[ReadModelStore, RunQueries] | None = None
 
     @property
     def location(self) -> str:
@@ -110,16 +136,25 @@ class Stores:
     @property
     def read_models(self) -> ReadModelStore:
         """The read-model store, opened now if this is the first use."""
-        if self._read_models is None:
-            self._read_models = open_parsed_read_models(self.where)
-        return self._read_models
+        return self._opened_read_side()[0]
+
+    @property
+    def run_queries(self) -> RunQueries:
+        """The run queries of ``jobs_history``, over the read-model store (opened if need be)."""
+        return self._opened_read_side()[1]
+
+    def _opened_read_side(self) -> tuple[ReadModelStore, RunQueries]:
+        if self._read_side is None:
+            self._read_side = open_parsed_read_side(self.where)
+        return self._read_side
 
     def close(self) -> None:
         """Close whichever stores were opened."""
-        for store in (self._read_models, self._events):
+        read_models = None if self._read_side is None else self._read_side[0]
+        for store in (read_models, self._events):
             if store is not None:
                 store.close()
-        self._events = self._read_models = None
+        self._events = self._read_side = None
 
     def __enter__(self) -> Stores:
         return self

@@ -33,9 +33,10 @@ from eventstore.catalog import (
     StageStarted,
     Status,
 )
+from eventstore.catalog.runs import RunEvent
 from eventstore.clock import to_epoch_millis
 from projections.documents import RUNNING, JobLog, RunDocument, StageLog
-from projections.projection import Projection
+from projections.projection import Index, Projection, QuerySpec, on
 
 LOG_TAIL_CHARS = 64 * 1024
 """How much of a job's output its ``job_logs`` keeps: the end, where failures show."""
@@ -236,19 +237,35 @@ def _update_job(
     return _with_stage(document, evolve(stage, jobs={**stage.jobs, job_name: job}))
 
 
+def run_key(event: RunStarted | RunEvent) -> str:
+    """Return the id of the document an event touches: its run's ``run_id``."""
+    return str(event.run_id)
+
+
+BY_PIPELINE = Index(
+    "by_pipeline",
+    ("repo_name", "repo_url", "pipeline_name", "run_number"),
+    descending=frozenset({"run_number"}),
+)
+"""The runs of a pipeline, newest first: what :mod:`projections.run_queries` asks for."""
+
 JOBS_HISTORY: Projection[RunDocument] = Projection(
     name="jobs_history",
     document_type=RunDocument,
-    key=lambda event: str(event.run_id),
-    handlers={
-        RunStarted: run_started,
-        StageStarted: stage_started,
-        StageFinished: stage_finished,
-        JobStarted: job_started,
-        JobLogChunkAppended: job_log_chunk_appended,
-        JobFinished: job_finished,
-        RunCanceled: run_canceled,
-        RunFinished: run_finished,
-    },
+    handlers=(
+        on(RunStarted, run_started, run_key),
+        on(StageStarted, stage_started, run_key),
+        on(StageFinished, stage_finished, run_key),
+        on(JobStarted, job_started, run_key),
+        on(JobLogChunkAppended, job_log_chunk_appended, run_key),
+        on(JobFinished, job_finished, run_key),
+        on(RunCanceled, run_canceled, run_key),
+        on(RunFinished, run_finished, run_key),
+    ),
+    queried_by=QuerySpec(
+        fields=("repo_name", "repo_url", "pipeline_name", "branch", "run_number"),
+        indexes=(BY_PIPELINE,),
+    ),
 )
-"""One document per run, keyed by its ``run_id``."""
+"""One document per run, keyed by its ``run_id``; queried by repository, pipeline, branch
+and run number (``branch`` for readers of the store itself: no query of ours uses it)."""

@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from eventstore.codec import Codec, json_converter
+from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
+from projections.folding import fold
 from projections.projection import Envelope, Projection
 from projections.store import ReadModelStore
 from projections.worker import DEFAULT_BATCH_SIZE, Projector
+
+D = TypeVar("D")
 
 Progress = Callable[[str, int, int], None]
 """Called as ``(projection name, position reached, head of the log)``."""
@@ -27,7 +31,7 @@ Progress = Callable[[str, int, int], None]
 def rebuild(
     events: EventStore,
     store: ReadModelStore,
-    projection: Projection[Any],
+    projection: Projection[D],
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress | None = None,
@@ -61,7 +65,7 @@ class Difference:
 
 
 def verify(
-    events: EventStore, store: ReadModelStore, projection: Projection[Any]
+    events: EventStore, store: ReadModelStore, projection: Projection[D]
 ) -> list[Difference]:
     """Replay the log in memory and return every document the active version has wrong.
 
@@ -86,27 +90,22 @@ def _canonical(document: dict[str, Any] | None) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-def _replay(
-    events: EventStore, projection: Projection[Any], upto: int
-) -> dict[str, dict[str, Any]]:
+def _replay(events: EventStore, projection: Projection[D], upto: int) -> dict[str, dict[str, Any]]:
+    """Fold the log up to position ``upto`` in memory; return each document as plain JSON."""
     codec = Codec()
-    state: dict[str, tuple[Any, int]] = {}
-    for record in _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), upto):
-        envelope = Envelope.of(record, codec)
-        key = projection.key_of(envelope.event)
-        if key is not None:
-            document = projection.fold(state.get(key, (None, 0))[0], envelope)
-            state[key] = (document, envelope.position)
-    return {key: _plain(doc, pos) for key, (doc, pos) in state.items() if doc is not None}
+    records = _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), upto)
+    replayed = fold(projection, {}, (Envelope.of(record, codec) for record in records))
+    return {key: _plain(doc.document, doc.position) for key, doc in replayed.items()}
 
 
-def _until(records: Iterator[Any], upto: int) -> Iterator[Any]:
+def _until(records: Iterator[RecordedEvent], upto: int) -> Iterator[RecordedEvent]:
     for record in records:
         if record.position > upto:
             return
         yield record
 
 
-def _plain(document: Any, position: int) -> dict[str, Any]:
+def _plain(document: object, position: int) -> dict[str, Any]:
+    """Return ``document`` as JSON values, with its position (as ``_position``)."""
     plain: dict[str, Any] = json_converter.unstructure(document)
     return {"_position": position, **plain}

@@ -25,8 +25,10 @@ from eventstore.catalog import (
     RunFinished,
     RunStarted,
 )
+from eventstore.catalog.pipelines import RepoBranchEvent
+from eventstore.catalog.runs import RunEnded
 from projections.documents import PipelineEntry, RepoConfigDocument
-from projections.projection import Projection
+from projections.projection import Projection, on
 
 Document = RepoConfigDocument | None
 
@@ -96,17 +98,21 @@ def _with_entry(document: RepoConfigDocument, entry: PipelineEntry) -> RepoConfi
     return evolve(document, pipelines={**document.pipelines, entry.pipeline_name: entry})
 
 
+def repo_key(event: RepoBranchEvent | RunStarted | RunEnded) -> str:
+    """Return the id of the document an event touches: its repository branch's stream id."""
+    return streams.repo_stream(event.repo_name, event.repo_url, event.branch)
+
+
 REPO_CONFIGS: Projection[RepoConfigDocument] = Projection(
     name="repo_configs",
     document_type=RepoConfigDocument,
-    key=lambda event: streams.repo_stream(event.repo_name, event.repo_url, event.branch),
-    handlers={
-        PipelineValidated: pipeline_validated,
-        PipelineActivated: pipeline_activated,
-        PipelineDeactivated: pipeline_deactivated,
-        RunStarted: run_started,
-        RunFinished: run_ended,
-        RunCanceled: run_ended,
-    },
+    handlers=(
+        on(PipelineValidated, pipeline_validated, repo_key),
+        on(PipelineActivated, pipeline_activated, repo_key),
+        on(PipelineDeactivated, pipeline_deactivated, repo_key),
+        on(RunStarted, run_started, repo_key),
+        on(RunFinished, run_ended, repo_key),
+        on(RunCanceled, run_ended, repo_key),
+    ),
 )
 """One document per repository branch, keyed by its stream id."""

@@ -7,7 +7,7 @@ from datetime import datetime
 from eventstore.catalog import SessionAccessed, SessionOpened
 from eventstore.catalog.sessions import SessionEvent
 from projections.documents import SessionDocument
-from projections.projection import Projection
+from projections.projection import Projection, on
 
 
 def session_opened(
@@ -41,10 +41,17 @@ def _from_event(event: SessionEvent, at: datetime, *, opened_at: datetime) -> Se
     )
 
 
+def user_key(event: SessionEvent) -> str:
+    """Return the id of the session an event touches: its ``user_id``."""
+    return event.user_id
+
+
 SESSIONS: Projection[SessionDocument] = Projection(
     name="sessions",
     document_type=SessionDocument,
-    key=lambda event: event.user_id,
-    handlers={SessionOpened: session_opened, SessionAccessed: session_accessed},
+    handlers=(
+        on(SessionOpened, session_opened, user_key),
+        on(SessionAccessed, session_accessed, user_key),
+    ),
 )
 """One document per ``user_id``."""

@@ -24,6 +24,8 @@ conditional update is not (it runs as a query, then a write). So two workers nev
 different ranges from one state: they fold the same batch, and two writes racing there
 write the same document. A claimed batch whose worker died is finished by the next
 worker that reads the checkpoint: nobody waits for a lease to expire.
+
+The errors named here are those of :mod:`projections.errors`.
 """
 
 from __future__ import annotations
@@ -35,8 +37,6 @@ from typing import Generic, TypeVar
 from attrs import frozen
 
 from eventstore.closing import Closing
-from eventstore.errors import CirecError
-from projections.documents import RunDocument
 from projections.projection import Projection
 
 D = TypeVar("D")
@@ -62,33 +62,17 @@ class Change(Generic[D]):
     """The position the stored document had when loaded; None if there was none."""
 
 
-class StaleWriteError(CirecError):
-    """Raised when a conditional write finds the document moved on since it was loaded."""
-
-    def __init__(self, projection: str, key: str, loaded_at: int | None) -> None:
-        self.projection = projection
-        self.key = key
-        self.loaded_at = loaded_at
-        super().__init__(
-            f"{projection}: document {key!r} changed since it was loaded at position {loaded_at}"
-        )
-
-
-class VersionGoneError(StaleWriteError):
-    """Raised when a version no longer exists: a rebuild replaced it, or it was discarded.
-
-    A worker that meets it was writing to a version that is not the active one any more;
-    like any stale write, it looks the active version up again and retries.
-    """
-
-    def __init__(self, projection: str, version: str) -> None:
-        self.version = version
-        CirecError.__init__(self, f"{projection}: version {version!r} no longer exists")
-        self.projection, self.key, self.loaded_at = projection, "*", None
-
-
 class ReadModelStore(Closing):
-    """Documents of the read models, their checkpoints and versions, on one backend."""
+    """Documents of the read models, their checkpoints and versions, on one backend.
+
+    Generic: it knows projections only by what they declare (:class:`Projection`: a name,
+    a document type, the fields it is queried by), never by name. Every method checks its
+    arguments before it touches anything, the same way on every backend: a projection
+    or version name that breaks :mod:`projections.naming` raises
+    :class:`~projections.errors.UnusableNameError`, a key or position of the wrong type
+    :class:`~projections.errors.QueryArgumentError`. Queries of one read model are
+    separate interfaces over a store (e.g. :class:`projections.run_queries.RunQueries`).
+    """
 
     backend: str
 
@@ -177,26 +161,11 @@ class ReadModelStore(Closing):
     ) -> Iterator[tuple[str, Versioned[D]]]:
         """Yield every document of ``version`` with its key, in key order."""
 
-    # -- queries (on the active version) ------------------------------------------------
+    # -- reading the active version ------------------------------------------------------
 
     @abstractmethod
     def get(self, projection: Projection[D], key: str) -> D | None:
-        """Return the document ``key`` of the active version, if it exists."""
+        """Return the document ``key`` of the active version, if it exists.
 
-    @abstractmethod
-    def runs(
-        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
-    ) -> list[RunDocument]:
-        """Return the runs of a pipeline, newest (highest run number) first, one page."""
-
-    @abstractmethod
-    def run(
-        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
-    ) -> RunDocument | None:
-        """Return one run of a pipeline by its number."""
-
-    @abstractmethod
-    def latest_runs_by_branch(
-        self, repo_name: str, repo_url: str, pipeline_name: str
-    ) -> dict[str, RunDocument]:
-        """Return the latest run of a pipeline on each branch it ran on."""
+        Creates the first active version if there is none yet (so it returns None).
+        """

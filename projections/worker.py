@@ -21,15 +21,19 @@ per projection.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from eventstore.codec import Codec
 from eventstore.store import EventStore
+from projections.errors import StaleWriteError, VersionGoneError
+from projections.folding import fold, touched_keys
 from projections.projection import Envelope, Projection
-from projections.store import Change, ReadModelStore, StaleWriteError, VersionGoneError
+from projections.store import Change, ReadModelStore, Versioned
+
+D = TypeVar("D")
 
 DEFAULT_BATCH_SIZE = 500
 # How many lost races in a row one step tolerates before it reports the contention.
@@ -45,28 +49,19 @@ class StepResult:
 
 
 def fold_batch(
-    projection: Projection[Any],
-    loaded: dict[str, tuple[Any, int]],
-    batch: Iterable[Envelope],
-) -> list[Change[Any]]:
+    projection: Projection[D], loaded: Mapping[str, Versioned[D]], batch: Iterable[Envelope]
+) -> list[Change[D]]:
     """Fold ``batch`` into the ``loaded`` documents; return the documents that changed.
 
-    ``loaded`` maps a key to its document and the position it holds. An event at or below
-    that position is already in the document and is skipped, which is what makes a
-    replayed batch harmless. Pure: the store is not touched.
+    ``loaded`` maps a key to its stored document and the position it holds; an event at
+    or below that position is skipped (see :func:`projections.folding.fold`). Pure: the
+    store is not touched.
     """
-    state = dict(loaded)
-    for envelope in batch:
-        key = projection.key_of(envelope.event)
-        if key is None:
-            continue
-        document, position = state.get(key, (None, 0))
-        if envelope.position > position:
-            state[key] = (projection.fold(document, envelope), envelope.position)
+    folded = fold(projection, loaded, batch)
     return [
-        Change(key, document, position, loaded[key][1] if key in loaded else None)
-        for key, (document, position) in state.items()
-        if document is not None and (key not in loaded or loaded[key][1] != position)
+        Change(key, now.document, now.position, before.position if before else None)
+        for key, now in folded.items()
+        if (before := loaded.get(key)) is None or before.position != now.position
     ]
 
 
@@ -84,12 +79,14 @@ class Projector:
     ) -> None:
         self._events = events
         self._store = store
-        self._projections = tuple(projections)
+        # Any: the projections have different document types, and each is used only
+        # through the generic methods below, which keep its own type within the call.
+        self._projections: tuple[Projection[Any], ...] = tuple(projections)
         self._batch_size = batch_size
         self._codec = codec or Codec()
         self._last_read: tuple[int, list[Envelope]] | None = None
 
-    def step(self, projection: Projection[Any], version: str | None = None) -> StepResult:
+    def step(self, projection: Projection[D], version: str | None = None) -> StepResult:
         """Fold the next batch of the log into ``version`` (by default the active one).
 
         The active version is looked up again after every lost race, so a rebuild that
@@ -107,7 +104,7 @@ class Projector:
                 return result
         raise StaleWriteError(projection.name, "*", None)
 
-    def _step(self, projection: Projection[Any], version: str) -> StepResult | None:
+    def _step(self, projection: Projection[D], version: str) -> StepResult | None:
         """Fold one batch; None if the checkpoint moved under this step (try again)."""
         start = self._store.checkpoint(projection, version)
         batch = self._read(start, self._batch_size)
@@ -138,17 +135,18 @@ class Projector:
         self._last_read = (after, batch)
         return batch
 
-    def _fold_into(self, projection: Projection[Any], version: str, batch: list[Envelope]) -> None:
-        """Fold ``batch`` into the stored documents, reloading after each lost race."""
-        keys = {key for e in batch if (key := projection.key_of(e.event)) is not None}
+    def _fold_into(self, projection: Projection[D], version: str, batch: list[Envelope]) -> None:
+        """Fold ``batch`` into the stored documents, reloading after each lost race.
+
+        A :class:`VersionGoneError` is left to :meth:`step`, which knows whether to look
+        the active version up again.
+        """
+        keys = touched_keys(projection, batch)
         for _ in range(MAX_STALE_RETRIES):
-            stored = self._store.load(projection, version, keys)
-            loaded = {key: (doc.document, doc.position) for key, doc in stored.items()}
+            loaded = self._store.load(projection, version, keys)
             try:
                 self._store.save(projection, version, fold_batch(projection, loaded, batch))
                 return
-            except VersionGoneError:
-                raise
             except StaleWriteError:
                 continue  # another worker folding this batch wrote first: fold what is left
         raise StaleWriteError(projection.name, "*", None)
@@ -172,7 +170,7 @@ class Projector:
                     on_progress(projection.name, result.checkpoint)
         return total
 
-    def follow(self, should_stop: Callable[[], bool], wait: Callable[[float], Any]) -> None:
+    def follow(self, should_stop: Callable[[], bool], wait: Callable[[float], object]) -> None:
         """Keep folding new events until ``should_stop()``; ``wait(s)`` idles between polls.
 
         ``wait`` is typically ``threading.Event().wait``, so a stop request ends the idle

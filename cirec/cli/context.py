@@ -15,6 +15,7 @@ from eventstore.codec import dump_json, json_converter
 from eventstore.errors import CirecError
 from eventstore.store import EventStore
 from eventstore.urls import redact_url
+from projections.run_queries import RunQueries
 from projections.store import ReadModelStore
 
 
@@ -47,6 +48,11 @@ class Context:
     def read_models(self) -> ReadModelStore:
         """The read-model store (opened on first use)."""
         return self.stores.read_models
+
+    @property
+    def run_queries(self) -> RunQueries:
+        """The run queries of ``jobs_history`` (the read-model store, opened on first use)."""
+        return self.stores.run_queries
 
     @property
     def location(self) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from cirec import demo
 from cirec.cli import views
 from cirec.cli.context import Command, Context
-from cirec.cli.selection import PROJECTIONS
 from eventstore import streams
+from projections.catalog import PROJECTIONS
 from projections.documents import RepoConfigDocument, RunDocument, SessionDocument
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
@@ -70,7 +70,7 @@ def _runs_of_the_day(context: Context) -> list[RunDocument]:
     runs = [
         run
         for (repo, pipeline), count in counts.items()
-        for run in context.read_models.runs(repo.name, repo.url, pipeline, limit=count)
+        for run in context.run_queries.runs(repo.name, repo.url, pipeline, limit=count)
     ]
     return sorted(runs, key=lambda run: run.start_time)
 

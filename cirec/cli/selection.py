@@ -5,13 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from projections.jobs_history import JOBS_HISTORY
+from projections.catalog import PROJECTIONS
 from projections.projection import Projection
-from projections.repo_configs import REPO_CONFIGS
-from projections.sessions import SESSIONS
-
-PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
-"""Every read model, in the order commands handle them."""
 
 
 def add_projection_option(parser: argparse.ArgumentParser) -> None:

@@ -38,7 +38,7 @@ def show_repos(context: Context) -> None:
 def show_runs(context: Context) -> None:
     """Show the runs of a pipeline, newest first."""
     args = context.args
-    runs = context.read_models.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
+    runs = context.run_queries.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
     _print_all(context, runs, views.show_runs)
 
 
@@ -96,7 +96,7 @@ def _repo_url(context: Context) -> str:
 
 def _run(context: Context) -> RunDocument:
     args = context.args
-    run = context.read_models.run(args.repo, _repo_url(context), args.pipeline, args.number)
+    run = context.run_queries.run(args.repo, _repo_url(context), args.pipeline, args.number)
     if run is None:
         raise NotFoundError(f"run #{args.number} of pipeline {args.pipeline!r} of {args.repo!r}")
     return run

@@ -7,9 +7,9 @@ from datetime import datetime
 from attrs import frozen
 
 from cirec.cli.context import Command, Context
-from cirec.cli.selection import PROJECTIONS
 from cirec.cli.tables import Column
 from eventstore.store import EventStore
+from projections.catalog import PROJECTIONS
 
 COLUMNS = (
     Column("projection", 20),

@@ -22,6 +22,8 @@ from typing import Any, Final
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
+from projections.errors import VersionGoneError
+
 Raw = dict[str, Any]
 
 BATCHES: Final = "read_model_batches"
@@ -31,12 +33,18 @@ SWEEP_EVERY: Final = 64
 """Finished batches between two deletions of old claims (each scans on FerretDB)."""
 
 
-class VersionMissing(Exception):
-    """Raised when the version whose batches are asked for does not exist."""
+def version_id(projection: str, version: str) -> str:
+    """Return the ``_id`` of the document describing ``version`` of ``projection``."""
+    return f"{projection}/{version}"
 
 
 class MongoBatches:
-    """The claims and checkpoints of every version of the read models of one database."""
+    """The claims and checkpoints of every version of the read models of one database.
+
+    Each method takes the projection's name and the version's; every one but
+    :meth:`forget` raises :class:`~projections.errors.VersionGoneError` if the version
+    does not exist.
+    """
 
     def __init__(
         self, versions: Collection[Raw], batches: Collection[Raw], now: Callable[[], datetime]
@@ -46,79 +54,83 @@ class MongoBatches:
         self._now = now
         self._finished = 0
 
-    def checkpoint(self, version_id: str) -> int:
+    def checkpoint(self, projection: str, version: str) -> int:
         """Return the end of the chain of finished batches of a version."""
-        return self._walk(version_id, self._hint(version_id))
+        owner = version_id(projection, version)
+        return self._walk(owner, self._hint(projection, version))
 
-    def claim(self, version_id: str, start: int, end: int) -> int | None:
+    def claim(self, projection: str, version: str, start: int, end: int) -> int | None:
         """Claim ``(start, end]`` unless claimed; return the end of the batch after start.
 
         None if the checkpoint is past ``start`` already.
         """
-        if self._hint(version_id) > start:
+        if self._hint(projection, version) > start:
             return None
-        claim_id = _claim_id(version_id, start)
+        owner = version_id(projection, version)
+        claim_id = _claim_id(owner, start)
         try:
-            self._batches.insert_one(
-                {"_id": claim_id, "version": version_id, "after": start, "last": end}
-            )
+            claim = {"_id": claim_id, "version": owner, "after": start, "last": end}
+            self._batches.insert_one(claim)
             return end
         except DuplicateKeyError:
             found = self._batches.find_one({"_id": claim_id}, {"last": 1})
         return None if found is None else int(found["last"])
 
-    def finish(self, version_id: str, start: int, end: int) -> bool:
+    def finish(self, projection: str, version: str, start: int, end: int) -> bool:
         """Mark ``(start, end]`` finished and move the hint; False if no such claim exists.
 
         A batch the checkpoint has passed is left alone (True).
         """
-        hint = self._hint(version_id)
+        hint = self._hint(projection, version)
         if hint >= end:
             return True
+        owner = version_id(projection, version)
         marked = self._batches.update_one(
-            {"_id": _claim_id(version_id, start), "last": end},
+            {"_id": _claim_id(owner, start), "last": end},
             {"$set": {"finished": True, "finished_at": self._now()}},
         )
         if marked.matched_count != 1:
-            return self.checkpoint(version_id) >= end
-        reached = self._walk(version_id, hint)
+            return self.checkpoint(projection, version) >= end
+        reached = self._walk(owner, hint)
         if reached > hint:
-            self._versions.update_one({"_id": version_id}, {"$max": {"checkpoint": reached}})
+            self._versions.update_one({"_id": owner}, {"$max": {"checkpoint": reached}})
         self._finished += 1
         if self._finished % SWEEP_EVERY == 0:
-            self._sweep(version_id, reached)
+            self._sweep(owner, reached)
         return True
 
-    def forget(self, version_id: str) -> None:
+    def forget(self, projection: str, version: str) -> None:
         """Delete every claim of a version that is going away."""
-        self._batches.delete_many({"version": version_id})
+        self._batches.delete_many({"version": version_id(projection, version)})
 
-    def _hint(self, version_id: str) -> int:
-        found = self._versions.find_one({"_id": version_id}, {"checkpoint": 1, "dropped": 1})
+    def _hint(self, projection: str, version: str) -> int:
+        found = self._versions.find_one(
+            {"_id": version_id(projection, version)}, {"checkpoint": 1, "dropped": 1}
+        )
         if found is None or found.get("dropped", False):
-            raise VersionMissing(version_id)
+            raise VersionGoneError(projection, version)
         return int(found["checkpoint"])
 
-    def _walk(self, version_id: str, reached: int) -> int:
+    def _walk(self, owner: str, reached: int) -> int:
         """Follow the finished claims from ``reached``; return where the chain ends."""
         while (
             claim := self._batches.find_one(
-                {"_id": _claim_id(version_id, reached), "finished": True}, {"last": 1}
+                {"_id": _claim_id(owner, reached), "finished": True}, {"last": 1}
             )
         ) is not None:
             reached = int(claim["last"])
         return reached
 
-    def _sweep(self, version_id: str, reached: int) -> None:
+    def _sweep(self, owner: str, reached: int) -> None:
         """Delete the claims finished before the grace period that the hint has passed."""
         self._batches.delete_many(
             {
-                "version": version_id,
+                "version": owner,
                 "after": {"$lt": reached},
                 "finished_at": {"$lt": self._now() - GRACE},
             }
         )
 
 
-def _claim_id(version_id: str, start: int) -> str:
-    return f"{version_id}@{start}"
+def _claim_id(owner: str, start: int) -> str:
+    return f"{owner}@{start}"

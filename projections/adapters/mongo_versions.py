@@ -1,60 +1,62 @@
 """Versions of the read models in MongoDB: their collections and the pointer to the live one.
 
-See :mod:`projections.adapters.mongo` for the layout. Every method here talks to the
-server directly and raises the driver's errors; the store translates them.
+``read_model_versions`` holds one document per version, ``{_id: "<projection>/<version>",
+projection, version, checkpoint, active}`` (kept with ``dropped: true`` once the version
+is gone, so its number is never handed out again; ``checkpoint`` is where the chain of
+finished batches was last seen to end), and one *pointer* per projection, ``{_id:
+"<projection>", active: "<version>", retired: [...]}``: ``active`` names the live
+version, ``retired`` the versions replaced or discarded, which may never become active
+again.
+
+The pointer is the truth about which version is live. The first activation inserts it
+(so of racing first callers exactly one wins, on any server); each later one is one
+single-document compare-and-set that also retires the version it replaces. Then the
+``active`` flags of the version documents follow, and the replaced collection is
+dropped. Discarding retires a version by a compare-and-set on the same pointer, only if
+it is not the live one, so a discard and an activation of one version never both win.
+Queries read the pointer, then the collection it names; a query that raced a switch (its
+collection was dropped meanwhile, so it found nothing or its cursor died) reads the
+pointer again and runs on the version it names now.
+
+See :mod:`projections.adapters.mongo` for the rest of the layout. Every method here talks
+to the server directly and raises the driver's errors; the store translates them.
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Callable, Mapping
+from typing import Any, Final, TypeVar
 
-from pymongo import DESCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailure
 
+from eventstore.adapters.mongo_connection import BACKEND
 from eventstore.errors import StoreError
-from projections.adapters.mongo_batches import BATCHES, MongoBatches
-from projections.jobs_history import JOBS_HISTORY
+from projections import naming
+from projections.adapters import mongo_batches
+from projections.adapters.mongo_batches import MongoBatches
+from projections.errors import VersionGoneError
 from projections.projection import Projection
-from projections.store import VersionGoneError
 
 Raw = dict[str, Any]
+T = TypeVar("T")
 
-BACKEND: Final = "mongodb"
 VERSIONS: Final = "read_model_versions"
 RETRIES: Final = 100
 """How many numbers a new version tries, or switches an activation, before giving up."""
+READ_ATTEMPTS: Final = 3
+"""How many versions a query tries while switches keep moving the pointer under it."""
 NAMESPACE_EXISTS: Final = 48
 
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "event_index", "stream_index", "index_meta", VERSIONS, BATCHES})
-_INDEXES: Final[Mapping[str, Sequence[tuple[str, list[tuple[str, int]]]]]] = {
-    JOBS_HISTORY.name: (
-        ("by_pipeline", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1)]),
-        ("by_branch", [("repo_name", 1), ("repo_url", 1), ("pipeline_name", 1), ("branch", 1)]),
-    )
-}
-"""Indexes per projection (each ending in ``run_number`` descending), for the run queries."""
+LiveQuery = Callable[[Collection[Raw]], tuple[T, bool]]
+"""A query of one version's collection: its result, and whether that is *settled*."""
 
 
 def checked_name(projection: Projection[Any]) -> str:
     """Return the projection's name, refused unless it can name collections safely."""
-    name = projection.name
-    if not _NAME.match(name) or name in _RESERVED or "__" in name:
-        raise StoreError(BACKEND, "naming collections", f"unusable projection name {name!r}")
-    return name
-
-
-def version_number(projection: Projection[Any], version: str) -> int:
-    """Return n of version ``vn``; any other value is no version of this store."""
-    match = _VERSION.match(version) if isinstance(version, str) else None
-    if match is None:
-        raise StoreError(BACKEND, "naming collections", f"{projection.name} has no {version!r}")
-    return int(match.group(1))
+    return naming.projection_name(projection.name)
 
 
 class MongoVersions:
@@ -69,21 +71,20 @@ class MongoVersions:
         self._batches = batches
 
     def documents(self, projection: Projection[Any], version: str) -> Collection[Raw]:
-        """Return the collection holding ``version`` of ``projection``."""
-        version_number(projection, version)
-        name = f"{checked_name(projection)}__{version}"
+        """Return the collection holding ``version`` of ``projection`` (names checked)."""
+        name = naming.storage_name(projection.name, version)
         return self._db.get_collection(name, **self._concerns)
 
     @staticmethod
     def version_id(projection: Projection[Any], version: str) -> str:
         """Return the ``_id`` of the document describing ``version``."""
-        return f"{checked_name(projection)}/{version}"
+        return mongo_batches.version_id(checked_name(projection), version)
 
     def names(self, projection: Projection[Any]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
         condition = {"projection": checked_name(projection), "dropped": {"$ne": True}}
         found = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
-        return sorted(found, key=lambda version: version_number(projection, version))
+        return sorted(found, key=naming.version_number)
 
     def live(self, projection: Projection[Any]) -> str:
         """Return the version the pointer names, creating and activating v1 if none."""
@@ -106,10 +107,10 @@ class MongoVersions:
         """
         name = checked_name(projection)
         taken = self._versions.find({"projection": name}, {"version": 1})
-        number = max((version_number(projection, doc["version"]) for doc in taken), default=0)
+        number = max((naming.version_number(doc["version"]) for doc in taken), default=0)
         for _ in range(RETRIES):
             number += 1
-            version = f"v{number}"
+            version = naming.version_name(number)
             try:
                 self._versions.insert_one(
                     {
@@ -127,15 +128,22 @@ class MongoVersions:
         raise StoreError(BACKEND, "new_version", f"no free version number for {name}")
 
     def prepare(self, projection: Projection[Any], version: str) -> None:
-        """Create the version's collection and its indexes, if missing (idempotent)."""
+        """Create the version's collection and the indexes it declares, if missing.
+
+        Idempotent: an index that exists already (same name, same keys) is left alone.
+        """
         documents = self.documents(projection, version)
         try:
             self._db.create_collection(documents.name, check_exists=False)
         except (CollectionInvalid, OperationFailure) as exc:
             if getattr(exc, "code", NAMESPACE_EXISTS) != NAMESPACE_EXISTS:
                 raise
-        for index, fields in _INDEXES.get(projection.name, ()):
-            documents.create_index([*fields, ("run_number", DESCENDING)], name=index)
+        for index in projection.queried_by.indexes:
+            keys = [
+                (field, DESCENDING if field in index.descending else ASCENDING)
+                for field in index.fields
+            ]
+            documents.create_index(keys, name=index.name)
 
     def switch_to(self, projection: Projection[Any], version: str) -> str | None:
         """Point the pointer at ``version``; return the version it replaced, if any."""
@@ -206,7 +214,7 @@ class MongoVersions:
         dropped = {"$set": {"dropped": True, "active": False}}
         self._versions.update_one({"_id": self.version_id(projection, version)}, dropped)
         self.documents(projection, version).drop()
-        self._batches.forget(self.version_id(projection, version))
+        self._batches.forget(projection.name, version)
 
     def sweep(self, projection: Projection[Any]) -> None:
         """Drop this projection's collections that no version document owns."""
@@ -215,5 +223,31 @@ class MongoVersions:
         existing = self._db.list_collection_names(filter={"name": {"$regex": f"^{name}__v"}})
         owned = {f"{name}__{version}" for version in self.names(projection)}
         for collection in existing:
-            if collection not in owned and _VERSION.match(collection[len(name) + 2 :]):
+            suffix = collection[len(name) + len(naming.SEPARATOR) :]
+            if collection not in owned and naming.VERSION.match(suffix):
                 self._db.drop_collection(collection)
+
+    def read_live(self, projection: Projection[Any], query: LiveQuery[T]) -> T:
+        """Run ``query`` on the live version, and again on the next if a switch raced it.
+
+        ``query`` returns its result and whether it is *settled*: found what it looked
+        for, so no switch can have emptied it. An unsettled result, or a failure (a cursor
+        killed by the drop), makes the pointer be read again: if it moved, the query runs
+        on the version it names now.
+        """
+        version = self.live(projection)
+        for _ in range(READ_ATTEMPTS - 1):
+            try:
+                result, settled = query(self.documents(projection, version))
+            except OperationFailure:
+                moved = self.live(projection)
+                if moved == version:
+                    raise
+            else:
+                if settled:
+                    return result
+                moved = self.live(projection)
+                if moved == version:
+                    return result
+            version = moved
+        return query(self.documents(projection, version))[0]

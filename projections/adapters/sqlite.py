@@ -4,13 +4,14 @@ Layout, beside the ``events`` table:
 
 * one table per version of a projection, ``{projection}__v{n}`` (n = 1, 2, … and never
   reused), with columns ``key``, ``position`` (of the last event folded into the
-  document) and ``body`` (the document's compact JSON). ``jobs_history`` tables also
-  carry ``repo_name``, ``repo_url``, ``pipeline_name``, ``branch`` and ``run_number``,
-  copied from the body on every write and indexed for the run queries;
-* ``read_model_versions``: every version that exists, which one is active (at most one
-  per projection, by a unique index) and its checkpoint; ``read_model_sequences``: the
-  last version number handed out per projection, so a dropped version's name never
-  comes back;
+  document) and ``body`` (the document's compact JSON), and one column per field the
+  projection declares it is queried by, with the indexes it declares (see
+  :mod:`projections.adapters.sqlite_tables`);
+* ``read_model_versions`` and ``read_model_sequences``: every version that exists,
+  which one is active and its checkpoint, and the last version number handed out per
+  projection, so a dropped version's name never comes back (see
+  :mod:`projections.adapters.sqlite_versions`); ``read_model_batches``: the claimed
+  batches (:mod:`projections.adapters.sqlite_batches`);
 * a view named like each projection (``sessions``, ``repo_configs``, ``jobs_history``)
   over its active version, for anyone who reads the file directly. The queries of this
   store read it too, so a switch can never leave them reading a dropped table.
@@ -24,27 +25,20 @@ is all-or-nothing, stricter than the port requires.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from attrs import frozen
-
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
-from eventstore.codec import dump_json, json_converter, load_json
 from eventstore.errors import StoreError
+from projections import arguments, naming
 from projections.adapters import sqlite_batches as batches
-from projections.documents import RunDocument
-from projections.jobs_history import JOBS_HISTORY
+from projections.adapters import sqlite_tables as tables
+from projections.adapters import sqlite_versions as versions
+from projections.adapters.sqlite_tables import decode, table
+from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
-from projections.store import (
-    Change,
-    ReadModelStore,
-    StaleWriteError,
-    Versioned,
-    VersionGoneError,
-)
+from projections.store import Change, ReadModelStore, Versioned
 
 D = TypeVar("D")
 
@@ -52,88 +46,6 @@ PAGE_SIZE: Final = 500
 """How many documents :meth:`SQLiteReadModelStore.documents` holds in memory at once."""
 _IN_CHUNK: Final = 500
 """Keys per ``IN (…)`` list: SQLite caps the number of bound parameters in one statement."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS read_model_versions (
-    projection  TEXT    NOT NULL,
-    version     TEXT    NOT NULL,
-    active      INTEGER NOT NULL DEFAULT 0 CHECK (active IN (0, 1)),
-    checkpoint  INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (projection, version)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS read_model_versions_one_active
-    ON read_model_versions (projection) WHERE active = 1;
-CREATE TABLE IF NOT EXISTS read_model_sequences (
-    projection    TEXT    PRIMARY KEY,
-    last_version  INTEGER NOT NULL
-);
-"""
-
-_NAME = re.compile(r"[a-z][a-z0-9_]*\Z")
-_VERSION = re.compile(r"v([1-9][0-9]*)\Z")
-_RESERVED = frozenset({"events", "read_model_versions", "read_model_sequences"})
-
-
-@frozen
-class _Shape:
-    """The columns a projection's tables carry besides key, position and body."""
-
-    columns: tuple[tuple[str, str], ...] = ()
-    """(name, SQL type) of each column copied from the document's top-level field."""
-    indexes: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    """(suffix, columns) of each index on those columns."""
-
-
-_RUN_SHAPE = _Shape(
-    columns=(
-        ("repo_name", "TEXT"),
-        ("repo_url", "TEXT"),
-        ("pipeline_name", "TEXT"),
-        ("branch", "TEXT"),
-        ("run_number", "INTEGER"),
-    ),
-    indexes=(
-        ("by_pipeline", ("repo_name", "repo_url", "pipeline_name", "run_number")),
-        ("by_branch", ("repo_name", "repo_url", "pipeline_name", "branch", "run_number")),
-    ),
-)
-_SHAPES: Final = {JOBS_HISTORY.name: _RUN_SHAPE}
-
-
-def _shape(projection: Projection[Any]) -> _Shape:
-    return _SHAPES.get(projection.name, _Shape())
-
-
-def _checked_name(projection: Projection[Any]) -> str:
-    """Return the projection's name, refused unless it is a plain, unreserved identifier."""
-    name = projection.name
-    if not _NAME.match(name) or name in _RESERVED or "__" in name:
-        raise StoreError(BACKEND, "naming tables", f"unusable projection name {name!r}")
-    return name
-
-
-def _version_number(projection: Projection[Any], version: str) -> int:
-    """Return n of version ``vn``; any other string is no version of this store."""
-    match = _VERSION.match(version)
-    if match is None:
-        raise StoreError(BACKEND, "naming tables", f"{projection.name} has no version {version!r}")
-    return int(match.group(1))
-
-
-def _table_name(projection: Projection[Any], version: str) -> str:
-    """Return the name of the table holding ``version`` of ``projection``."""
-    _version_number(projection, version)
-    return f"{_checked_name(projection)}__{version}"
-
-
-def _table(projection: Projection[Any], version: str) -> str:
-    """Return the quoted name of the table holding ``version`` of ``projection``."""
-    return f'"{_table_name(projection, version)}"'
-
-
-def _view(projection: Projection[Any]) -> str:
-    """Return the quoted name of the view over the active version: the projection's name."""
-    return f'"{_checked_name(projection)}"'
 
 
 def _chunks(items: Sequence[str], size: int = _IN_CHUNK) -> Iterator[Sequence[str]]:
@@ -154,27 +66,29 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def __init__(self, path: str | Path) -> None:
         self._known_active: set[str] = set()
-        self._open(path, _SCHEMA + batches.SCHEMA)
+        self._open(path, versions.SCHEMA + batches.SCHEMA)
 
     # -- versions -----------------------------------------------------------------------
 
     def active_version(self, projection: Projection[D]) -> str:
         """Return the active version, creating (and activating) an empty one if none exists."""
+        naming.projection_name(projection.name)
         with self._translated("active_version"):
             found = self._active(projection)
             if found is not None:
                 return found
-            with self._write_transaction():
+            with self._write_transaction() as db:
                 found = self._active(projection)
                 if found is None:
-                    found = self._create_version(projection, active=True)
-                    self._point_view(projection, found)
+                    found = versions.create(db, projection, active=True)
+                    tables.point_view(db, projection, found)
             return found
 
     def new_version(self, projection: Projection[D]) -> str:
         """Create an empty, inactive version with checkpoint 0 and return its name."""
-        with self._translated("new_version"), self._write_transaction():
-            return self._create_version(projection, active=False)
+        naming.projection_name(projection.name)
+        with self._translated("new_version"), self._write_transaction() as db:
+            return versions.create(db, projection, active=False)
 
     def activate(self, projection: Projection[D], version: str) -> None:
         """Switch the view and the active flag to ``version`` and drop the replaced table.
@@ -182,21 +96,19 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         All in one transaction. Activating the active version changes nothing; a version
         that does not exist raises :class:`VersionGoneError`.
         """
+        table(projection, version)
         with self._translated("activate"), self._write_transaction() as db:
-            if not self._exists(projection, version):
+            if not versions.exists(self._db, projection.name, version):
                 raise VersionGoneError(projection.name, version)
             old = self._active(projection)
             if old == version:
                 return
             if old is not None:
-                self._forget(projection, old)
-            db.execute(
-                "UPDATE read_model_versions SET active = 1 WHERE projection = ? AND version = ?",
-                (projection.name, version),
-            )
-            self._point_view(projection, version)
+                versions.forget(db, projection.name, old)
+            versions.mark_active(db, projection.name, version)
+            tables.point_view(db, projection, version)
             if old is not None:
-                db.execute(f"DROP TABLE IF EXISTS {_table(projection, old)}")
+                db.execute(f"DROP TABLE IF EXISTS {table(projection, old)}")
         self._known_active.add(projection.name)
 
     def discard(self, projection: Projection[D], version: str) -> None:
@@ -204,6 +116,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
         Raises :class:`~eventstore.errors.StoreError` for the active version, which is kept.
         """
+        dropped = table(projection, version)
         with self._translated("discard"), self._write_transaction() as db:
             if self._active(projection) == version:
                 raise StoreError(
@@ -211,79 +124,20 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                     "discard",
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
-            self._forget(projection, version)
-            db.execute(f"DROP TABLE IF EXISTS {_table(projection, version)}")
+            versions.forget(db, projection.name, version)
+            db.execute(f"DROP TABLE IF EXISTS {dropped}")
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
+        name = naming.projection_name(projection.name)
         with self._translated("versions"):
-            rows = self._db.execute(
-                "SELECT version FROM read_model_versions WHERE projection = ?", (projection.name,)
-            ).fetchall()
-        return sorted((row[0] for row in rows), key=lambda name: int(name[1:]))
+            return versions.names(self._db, name)
 
     def _active(self, projection: Projection[Any]) -> str | None:
-        row = self._db.execute(
-            "SELECT version FROM read_model_versions WHERE projection = ? AND active = 1",
-            (projection.name,),
-        ).fetchone()
-        if row is None:
-            return None
-        self._known_active.add(projection.name)
-        return str(row[0])
-
-    def _exists(self, projection: Projection[Any], version: str) -> bool:
-        row = self._db.execute(
-            "SELECT 1 FROM read_model_versions WHERE projection = ? AND version = ?",
-            (projection.name, version),
-        ).fetchone()
-        return row is not None
-
-    def _forget(self, projection: Projection[Any], version: str) -> None:
-        batches.forget(self._db, projection.name, version)
-        self._db.execute(
-            "DELETE FROM read_model_versions WHERE projection = ? AND version = ?",
-            (projection.name, version),
-        )
-
-    def _create_version(self, projection: Projection[Any], *, active: bool) -> str:
-        """Within a write transaction: number, register and create a new, empty version."""
-        self._db.execute(
-            "INSERT INTO read_model_sequences (projection, last_version) VALUES (?, 1)"
-            " ON CONFLICT (projection) DO UPDATE SET last_version = last_version + 1",
-            (projection.name,),
-        )
-        (number,) = self._db.execute(
-            "SELECT last_version FROM read_model_sequences WHERE projection = ?",
-            (projection.name,),
-        ).fetchone()
-        version = f"v{number}"
-        self._db.execute(
-            "INSERT INTO read_model_versions (projection, version, active, checkpoint)"
-            " VALUES (?, ?, ?, 0)",
-            (projection.name, version, int(active)),
-        )
-        self._create_table(projection, version)
-        return version
-
-    def _create_table(self, projection: Projection[Any], version: str) -> None:
-        table, shape = _table(projection, version), _shape(projection)
-        extra = "".join(f", {name} {kind} NOT NULL" for name, kind in shape.columns)
-        self._db.execute(
-            f"CREATE TABLE {table} (key TEXT NOT NULL PRIMARY KEY,"
-            f" position INTEGER NOT NULL, body TEXT NOT NULL{extra})"
-        )
-        for suffix, columns in shape.indexes:
-            index = f'"{_table_name(projection, version)}__{suffix}"'
-            self._db.execute(f"CREATE INDEX {index} ON {table} ({', '.join(columns)})")
-
-    def _point_view(self, projection: Projection[Any], version: str) -> None:
-        """Within a write transaction: make the projection's view select from ``version``."""
-        view = _view(projection)
-        self._db.execute(f"DROP VIEW IF EXISTS {view}")
-        self._db.execute(
-            f"CREATE VIEW {view} AS SELECT * FROM {_table(projection, version)}"  # noqa: S608 -- checked identifiers
-        )
+        found = versions.active(self._db, projection.name)
+        if found is not None:
+            self._known_active.add(projection.name)
+        return found
 
     # -- documents and checkpoints ------------------------------------------------------
 
@@ -295,20 +149,20 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         Reads in one transaction, so a version dropped meanwhile is seen as gone
         (:class:`VersionGoneError`), never as a missing table.
         """
-        table = _table(projection, version)
-        wanted = list(dict.fromkeys(keys))
+        source = table(projection, version)
+        wanted = arguments.keys(keys)
         found: dict[str, Versioned[D]] = {}
         with self._translated("load"), self._read_transaction():
-            if not self._exists(projection, version):
+            if not versions.exists(self._db, projection.name, version):
                 raise VersionGoneError(projection.name, version)
             for chunk in _chunks(wanted):
                 marks = ",".join("?" * len(chunk))
                 rows = self._db.execute(
-                    f"SELECT key, position, body FROM {table} WHERE key IN ({marks})",  # noqa: S608 -- checked identifier, placeholders
+                    f"SELECT key, position, body FROM {source} WHERE key IN ({marks})",  # noqa: S608 -- checked identifier, placeholders
                     chunk,
                 )
                 for key, position, body in rows:
-                    found[key] = Versioned(_decode(projection, body), position)
+                    found[key] = Versioned(decode(projection, body), position)
         return found
 
     def save(self, projection: Projection[D], version: str, changes: Sequence[Change[D]]) -> None:
@@ -318,42 +172,23 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         updates only the row still at position ``loaded_at``. Raises
         :class:`StaleWriteError` for the first change whose condition fails.
         """
+        table(projection, version)
+        arguments.changes(changes)
         if not changes:
             return
-        table = _table(projection, version)
-        with self._translated("save"), self._write_transaction():
-            if not self._exists(projection, version):
+        with self._translated("save"), self._write_transaction() as db:
+            if not versions.exists(self._db, projection.name, version):
                 raise VersionGoneError(projection.name, version)
             for change in changes:
-                if not self._write(projection, table, change):
+                if not tables.write(db, projection, version, change):
                     raise StaleWriteError(projection.name, change.key, change.loaded_at)
-
-    def _write(self, projection: Projection[D], table: str, change: Change[D]) -> bool:
-        """Write one change if its condition holds; return whether it did."""
-        body = json_converter.unstructure(change.document)
-        names = [name for name, _ in _shape(projection).columns]
-        values = [change.position, dump_json(body), *(body[name] for name in names)]
-        if change.loaded_at is None:
-            columns = ", ".join(["key", "position", "body", *names])
-            marks = ",".join("?" * (len(values) + 1))
-            cursor = self._db.execute(
-                f"INSERT INTO {table} ({columns}) VALUES ({marks})"  # noqa: S608 -- checked identifiers
-                " ON CONFLICT (key) DO NOTHING",
-                [change.key, *values],
-            )
-        else:
-            assignments = ", ".join(f"{name} = ?" for name in ["position", "body", *names])
-            cursor = self._db.execute(
-                f"UPDATE {table} SET {assignments} WHERE key = ? AND position = ?",  # noqa: S608 -- checked identifiers
-                [*values, change.key, change.loaded_at],
-            )
-        return cursor.rowcount == 1
 
     def checkpoint(self, projection: Projection[D], version: str) -> int:
         """Return the position up to which ``version`` has folded the log.
 
         Raises :class:`VersionGoneError` if ``version`` does not exist.
         """
+        table(projection, version)
         with self._translated("checkpoint"):
             return self._checkpoint_of(projection, version)
 
@@ -365,6 +200,8 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         None if the checkpoint is past ``start``; :class:`VersionGoneError` if
         ``version`` does not exist.
         """
+        table(projection, version)
+        start, end = arguments.batch(start, end)
         with self._translated("claim_batch"), self._write_transaction() as db:
             reached = self._checkpoint_of(projection, version)
             if reached > start:
@@ -373,6 +210,8 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:
         """Finish ``(start, end]`` and move the checkpoint, in one transaction."""
+        table(projection, version)
+        start, end = arguments.batch(start, end)
         with self._translated("finish_batch"), self._write_transaction() as db:
             reached = self._checkpoint_of(projection, version)
             batches.finish(db, projection.name, version, start, end, reached)
@@ -389,11 +228,13 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         """Yield every document of ``version`` in key order, :data:`PAGE_SIZE` at a time.
 
         Each page is one query that starts after the last key seen, so memory stays bounded
-        and no read transaction is held between pages.
+        and no read transaction is held between pages. The names are checked at the call.
         """
-        table = _table(projection, version)
-        first = f"SELECT key, position, body FROM {table} ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
-        after = f"SELECT key, position, body FROM {table} WHERE key > ? ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
+        return self._pages(projection, table(projection, version))
+
+    def _pages(self, projection: Projection[D], source: str) -> Iterator[tuple[str, Versioned[D]]]:
+        first = f"SELECT key, position, body FROM {source} ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
+        after = f"SELECT key, position, body FROM {source} WHERE key > ? ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
         last: str | None = None
         while True:
             with self._translated("documents"):
@@ -403,73 +244,31 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                     rows = self._db.execute(after, (last, PAGE_SIZE)).fetchall()
             for key, position, body in rows:
                 last = key
-                yield key, Versioned(_decode(projection, body), position)
+                yield key, Versioned(decode(projection, body), position)
             if len(rows) < PAGE_SIZE:
                 return
 
-    # -- queries (on the active version, through its view) ------------------------------
-
-    def _query(
-        self, projection: Projection[Any], operation: str, sql: str, params: Sequence[Any]
-    ) -> list[tuple[Any, ...]]:
-        """Run ``sql`` (which reads the projection's view) once an active version exists."""
-        if projection.name not in self._known_active:
-            self.active_version(projection)
-        with self._translated(operation):
-            return self._db.execute(sql, params).fetchall()
+    # -- reading the active version, through its view ------------------------------------
 
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""
-        sql = f"SELECT body FROM {_view(projection)} WHERE key = ?"  # noqa: S608 -- checked identifier
-        rows = self._query(projection, "get", sql, (key,))
-        return _decode(projection, rows[0][0]) if rows else None
+        tables.view(projection)  # the name first, as every method checks it
+        found = self.select(projection, "get", "WHERE key = ?", (arguments.text(key, "key"),))
+        return found[0] if found else None
 
-    def runs(
-        self, repo_name: str, repo_url: str, pipeline_name: str, *, skip: int = 0, limit: int = 20
-    ) -> list[RunDocument]:
-        """Return one page of a pipeline's runs, highest run number first.
+    def select(
+        self, projection: Projection[D], operation: str, clause: str, params: Sequence[object]
+    ) -> list[D]:
+        """Return the documents of the active version that ``clause`` selects, in its order.
 
-        A ``limit`` of 0 or less gives an empty page; a negative ``skip`` counts as 0.
+        For the query modules of read models (``sqlite_runs``): runs ``SELECT body FROM
+        <the projection's view> {clause}`` once an active version exists. ``clause`` is
+        SQL they write (conditions on the columns the projection is queried by,
+        ``ORDER BY``, ``LIMIT``) with a ``?`` for each of ``params``, never a user's text.
         """
-        if limit <= 0:
-            return []
-        sql = (
-            f"SELECT body FROM {_view(JOBS_HISTORY)}"  # noqa: S608 -- checked identifier
-            " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ?"
-            " ORDER BY run_number DESC LIMIT ? OFFSET ?"
-        )
-        params = (repo_name, repo_url, pipeline_name, limit, max(skip, 0))
-        rows = self._query(JOBS_HISTORY, "runs", sql, params)
-        return [_decode(JOBS_HISTORY, body) for (body,) in rows]
-
-    def run(
-        self, repo_name: str, repo_url: str, pipeline_name: str, run_number: int
-    ) -> RunDocument | None:
-        """Return run ``run_number`` of a pipeline, if it exists."""
-        sql = (
-            f"SELECT body FROM {_view(JOBS_HISTORY)}"  # noqa: S608 -- checked identifier
-            " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ? AND run_number = ?"
-            " LIMIT 1"
-        )
-        params = (repo_name, repo_url, pipeline_name, run_number)
-        rows = self._query(JOBS_HISTORY, "run", sql, params)
-        return _decode(JOBS_HISTORY, rows[0][0]) if rows else None
-
-    def latest_runs_by_branch(
-        self, repo_name: str, repo_url: str, pipeline_name: str
-    ) -> dict[str, RunDocument]:
-        """Return, for each branch the pipeline ran on, its run with the highest number."""
-        # SQLite documents that with MAX() the bare columns come from the row holding the max.
-        sql = (
-            f"SELECT branch, body, MAX(run_number) FROM {_view(JOBS_HISTORY)}"  # noqa: S608 -- checked identifier
-            " WHERE repo_name = ? AND repo_url = ? AND pipeline_name = ? GROUP BY branch"
-        )
-        rows = self._query(
-            JOBS_HISTORY, "latest_runs_by_branch", sql, (repo_name, repo_url, pipeline_name)
-        )
-        return {branch: _decode(JOBS_HISTORY, body) for branch, body, _ in rows}
-
-
-def _decode(projection: Projection[D], body: str) -> D:
-    """Return the document a row's ``body`` holds."""
-    return json_converter.structure(load_json(body), projection.document_type)
+        source = tables.view(projection)
+        if projection.name not in self._known_active:
+            self.active_version(projection)
+        with self._translated(operation):
+            rows = self._db.execute(f"SELECT body FROM {source} {clause}", params).fetchall()  # noqa: S608 -- checked identifier; the clause binds every value
+        return [decode(projection, body) for (body,) in rows]

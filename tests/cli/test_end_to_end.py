@@ -7,7 +7,7 @@ from typing import Any
 
 import attrs
 
-from cirec.config import open_read_models
+from cirec.config import open_read_models, open_read_side
 from eventstore.codec import json_converter
 from projections.jobs_history import JOBS_HISTORY
 from projections.store import Change
@@ -105,8 +105,9 @@ def test_show_prints_what_the_read_models_hold(store_url: str, tmp_path: Path) -
     emit_and_project(store_url, tmp_path)
 
     (run,) = show(store_url, "run", "api", "build-and-test", "2")
-    with open_read_models(store_url) as store:
-        stored = store.run("api", API_URL, "build-and-test", 2)
+    store, runs = open_read_side(store_url)
+    with store:
+        stored = runs.run("api", API_URL, "build-and-test", 2)
     assert run == json_converter.unstructure(stored)
     log = cirec("--db", store_url, "show", "log", "api", "build-and-test", "2", "test", "unit")
     assert log.returncode == 0, log.stderr

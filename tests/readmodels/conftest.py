@@ -11,30 +11,53 @@ from pathlib import Path
 
 import pytest
 
-from cirec.config import open_read_models
+from cirec.config import open_read_side
 from projections.adapters.sqlite import SQLiteReadModelStore
+from projections.run_queries import RunQueries
 from projections.store import ReadModelStore
 
-
-@pytest.fixture
-def read_store(store_url: str) -> Iterator[ReadModelStore]:
-    """An open, empty read-model store of ``backend``."""
-    with open_read_models(store_url) as opened:
-        yield opened
+ReadSide = tuple[ReadModelStore, RunQueries]
 
 
 @pytest.fixture
-def open_again(store_url: str) -> Iterator[Callable[[], ReadModelStore]]:
-    """Opens more connections to the same store as ``read_store`` (other workers, readers)."""
+def read_side(store_url: str) -> Iterator[ReadSide]:
+    """An open, empty read-model store of ``backend``, with the run queries over it."""
+    store, runs = open_read_side(store_url)
+    with store:
+        yield store, runs
+
+
+@pytest.fixture
+def read_store(read_side: ReadSide) -> ReadModelStore:
+    """The open, empty read-model store of ``read_side``."""
+    return read_side[0]
+
+
+@pytest.fixture
+def run_queries(read_side: ReadSide) -> RunQueries:
+    """The run queries over ``read_store``."""
+    return read_side[1]
+
+
+@pytest.fixture
+def open_side_again(store_url: str) -> Iterator[Callable[[], ReadSide]]:
+    """Opens more connections to the same store as ``read_side`` (other workers, readers)."""
     opened: list[ReadModelStore] = []
 
-    def make() -> ReadModelStore:
-        opened.append(open_read_models(store_url))
-        return opened[-1]
+    def make() -> ReadSide:
+        store, runs = open_read_side(store_url)
+        opened.append(store)
+        return store, runs
 
     yield make
     for each in opened:
         each.close()
+
+
+@pytest.fixture
+def open_again(open_side_again: Callable[[], ReadSide]) -> Callable[[], ReadModelStore]:
+    """Opens more read-model stores on the same store as ``read_store``."""
+    return lambda: open_side_again()[0]
 
 
 @pytest.fixture

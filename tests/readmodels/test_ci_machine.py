@@ -14,8 +14,9 @@ three things must hold for each read model:
     exactly those of :class:`tests.readmodels.model.ReadModels`, a second implementation
     written from the rules alone;
 (b) :func:`projections.rebuild.verify` finds no difference with an in-memory replay;
-(c) folding the same log with :func:`projections.worker.fold_batch` in batches of 1 and
-    of 3 gives the same documents.
+(c) folding the same log in memory with the worker's own batch fold
+    (:func:`projections.worker.fold_batch`, over :func:`projections.folding.fold`) in
+    batches of 1 and of 3 gives the same documents.
 
 At the end of each example one projection is rebuilt for real and must come out equal.
 """
@@ -29,7 +30,7 @@ import tempfile
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import hypothesis
 from attrs import frozen
@@ -66,14 +67,17 @@ from eventstore.catalog import (
 from eventstore.codec import Codec, json_converter
 from eventstore.recorder import Receipt, Recorder, RunHandle
 from eventstore.streams import pipeline_stream
+from projections.catalog import PROJECTIONS
+from projections.folding import touched_keys
 from projections.jobs_history import JOBS_HISTORY
 from projections.projection import Envelope, Projection
 from projections.rebuild import rebuild, verify
-from projections.repo_configs import REPO_CONFIGS
-from projections.sessions import SESSIONS
+from projections.store import Versioned
 from projections.worker import Projector, fold_batch
 from tests.backends import cleanup, fresh_url
 from tests.readmodels.model import RUNNING, Document, ReadModels
+
+D = TypeVar("D")
 
 # -- sizing -------------------------------------------------------------------------------
 
@@ -83,7 +87,6 @@ STEPS = 20
 BATCH_SIZES = (1, 2, 7, 500)
 IN_MEMORY_BATCH_SIZES = (1, 3)
 
-PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 ACTOR = "ci-engine"
 START = datetime(2026, 1, 15, 9, 30, 0, 120_000, tzinfo=UTC)
 
@@ -254,18 +257,18 @@ def plain(document: Any) -> Document:
 
 
 def fold_in_memory(
-    projection: Projection[Any], log: list[Envelope], batch_size: int
+    projection: Projection[D], log: list[Envelope], batch_size: int
 ) -> dict[str, tuple[Document, int]]:
     """Fold ``log`` as the worker does, in batches of ``batch_size``, without any store."""
-    state: dict[str, tuple[Any, int]] = {}
+    state: dict[str, Versioned[D]] = {}
     for start in range(0, len(log), batch_size):
         batch = log[start : start + batch_size]
-        keys = {key for e in batch if (key := projection.key_of(e.event)) is not None}
-        loaded = {key: state[key] for key in keys if key in state}
+        loaded = {key: state[key] for key in touched_keys(projection, batch) if key in state}
         for change in fold_batch(projection, loaded, batch):
-            assert change.loaded_at == (loaded[change.key][1] if change.key in loaded else None)
-            state[change.key] = (change.document, change.position)
-    return {key: (plain(document), position) for key, (document, position) in state.items()}
+            before = loaded.get(change.key)
+            assert change.loaded_at == (None if before is None else before.position)
+            state[change.key] = Versioned(change.document, change.position)
+    return {key: (plain(doc.document), doc.position) for key, doc in state.items()}
 
 
 # -- the machine ------------------------------------------------------------------------------

@@ -6,30 +6,35 @@ from collections.abc import Iterator
 
 import pytest
 
-from cirec.config import open_read_models, open_store
+from cirec.config import open_read_side, open_store
 from eventstore.catalog import Status, Trigger
 from eventstore.codec import dump_json, json_converter
 from eventstore.recorder import Recorder, RunHandle
 from eventstore.store import EventStore
 from eventstore.streams import repo_stream
+from projections.catalog import PROJECTIONS
 from projections.documents import RunDocument
 from projections.jobs_history import JOBS_HISTORY, LOG_TAIL_CHARS
 from projections.logs import full_job_log
 from projections.repo_configs import REPO_CONFIGS
+from projections.run_queries import RunQueries
 from projections.sessions import SESSIONS
 from projections.store import ReadModelStore
 from projections.worker import Projector
-from tests.readmodels.workers import PROJECTIONS
 
 MIB = 1024 * 1024
 TRICKY = ["deploy.prod", "$where", "", "a\x00b", "n" * 1000]
 REPO_NAME, REPO_URL = "api", "https://git.example.com/acme/api.git"
 
 
+Stores = tuple[EventStore, ReadModelStore, RunQueries]
+
+
 @pytest.fixture
-def stores(store_url: str) -> Iterator[tuple[EventStore, ReadModelStore]]:
-    with open_store(store_url) as events, open_read_models(store_url) as read_models:
-        yield events, read_models
+def stores(store_url: str) -> Iterator[Stores]:
+    read_models, runs = open_read_side(store_url)
+    with open_store(store_url) as events, read_models:
+        yield events, read_models, runs
 
 
 def project(events: EventStore, read_models: ReadModelStore) -> None:
@@ -50,9 +55,9 @@ def start(recorder: Recorder, pipeline: str, branch: str) -> RunHandle:
 
 @pytest.mark.slow
 def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
-    stores: tuple[EventStore, ReadModelStore],
+    stores: Stores,
 ) -> None:
-    events, read_models = stores
+    events, read_models, _ = stores
     recorder = Recorder(events, actor="runner")
     run = recorder.start_run(
         repo_name=REPO_NAME,
@@ -94,9 +99,9 @@ def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
 
 
 def test_users_names_round_trip_through_every_read_model(
-    stores: tuple[EventStore, ReadModelStore],
+    stores: Stores,
 ) -> None:
-    events, read_models = stores
+    events, read_models, runs_of = stores
     recorder = Recorder(events, actor="engine")
     runs = {}
     for name in TRICKY:
@@ -118,7 +123,7 @@ def test_users_names_round_trip_through_every_read_model(
     project(events, read_models)
 
     for name, run in runs.items():
-        document = read_models.run(REPO_NAME, REPO_URL, name, 1)
+        document = runs_of.run(REPO_NAME, REPO_URL, name, 1)
         assert document is not None
         assert document.pipeline_name == name
         assert document.pipeline_config_used == {"matrix": [[1, 2], [3]], "$set": {"a.b": name}}

@@ -18,8 +18,10 @@ import pytest
 
 from eventstore.adapters.mongo_connection import is_ferretdb
 from eventstore.errors import StoreError, StoreUnavailableError
-from projections.adapters.mongo import MongoReadModelStore, ServerTraits
+from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_batches import BATCHES, GRACE, SWEEP_EVERY, MongoBatches
+from projections.adapters.mongo_documents import ServerTraits
+from projections.adapters.mongo_runs import MongoRunQueries
 from projections.adapters.mongo_versions import VERSIONS
 from projections.documents import (
     JobLog,
@@ -29,10 +31,16 @@ from projections.documents import (
     SessionDocument,
     StageLog,
 )
+from projections.errors import (
+    QueryArgumentError,
+    StaleWriteError,
+    UnusableNameError,
+    VersionGoneError,
+)
 from projections.jobs_history import JOBS_HISTORY
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
-from projections.store import Change, StaleWriteError, Versioned, VersionGoneError
+from projections.store import Change, Versioned
 from tests.backends import drop_mongo_database, fresh_mongo_url
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
@@ -164,11 +172,11 @@ def test_tricky_names_round_trip_through_the_server(
     repo_version = store.active_version(REPO_CONFIGS)
     store.save(REPO_CONFIGS, repo_version, [Change("repo", config, 3, None)])
 
+    queries = MongoRunQueries(store)
     for index, (name, run) in enumerate(zip(TRICKY, runs, strict=True)):
         assert store.get(JOBS_HISTORY, str(run.run_id)) == run
-        assert store.runs(REPO, URL, name) == [run]
-        assert store.run(REPO, URL, name, index + 1) == run
-        assert store.latest_runs_by_branch(REPO, URL, name) == {name: run}
+        assert queries.runs(REPO, URL, name) == [run]
+        assert queries.run(REPO, URL, name, index + 1) == run
     assert store.get(REPO_CONFIGS, "repo") == config
     assert store.load(REPO_CONFIGS, repo_version, ["repo"]) == {"repo": Versioned(config, 3)}
 
@@ -187,10 +195,11 @@ def test_user_names_are_values_never_operators(store: MongoReadModelStore) -> No
     store.save(SESSIONS, version, [Change("$where", session("$where"), 1, None)])
     assert store.get(SESSIONS, "$where") == session("$where")
     assert store.get(SESSIONS, "$ne") is None
-    with pytest.raises(TypeError, match="key must be a string"):
-        store.get(SESSIONS, {"$ne": None})  # type: ignore[arg-type]
-    with pytest.raises(TypeError, match="repo_name must be a string"):
-        store.runs({"$gt": ""}, URL, "build")  # type: ignore[arg-type]
+    operator: Any = {"$ne": None}  # what an untyped caller may pass
+    with pytest.raises(QueryArgumentError, match="key must be a string"):
+        store.get(SESSIONS, operator)
+    with pytest.raises(QueryArgumentError, match="repo_name must be a string"):
+        MongoRunQueries(store).runs(operator, URL, "build")
 
 
 @pytest.mark.parametrize(
@@ -205,6 +214,23 @@ def test_both_ways_of_loading_keys_agree(mongo_url: str, traits: ServerTraits) -
         wanted = [*keys[::7], "nobody", keys[0]]
         loaded = store.load(SESSIONS, version, wanted)
         assert loaded == {key: Versioned(session(key), 5) for key in keys[::7]}
+
+
+def test_each_version_gets_the_indexes_its_projection_declares(
+    store: MongoReadModelStore, raw: pymongo.database.Database[dict[str, Any]]
+) -> None:
+    old = store.active_version(JOBS_HISTORY)
+    fresh = store.new_version(JOBS_HISTORY)
+    store.activate(JOBS_HISTORY, fresh)
+    for version in (fresh, store.new_version(JOBS_HISTORY)):
+        indexes = raw[f"jobs_history__{version}"].index_information()
+        assert indexes["by_pipeline"]["key"] == [
+            ("repo_name", 1),
+            ("repo_url", 1),
+            ("pipeline_name", 1),
+            ("run_number", -1),
+        ]
+    assert f"jobs_history__{old}" not in raw.list_collection_names()
 
 
 # -- versions ----------------------------------------------------------------------------
@@ -342,9 +368,8 @@ def lose_the_race(
 
 QUERIES: dict[str, Callable[[MongoReadModelStore, RunDocument], object]] = {
     "get": lambda reader, run: reader.get(JOBS_HISTORY, str(run.run_id)),
-    "runs": lambda reader, run: reader.runs(REPO, URL, "build"),
-    "run": lambda reader, run: reader.run(REPO, URL, "build", 1),
-    "latest_runs_by_branch": lambda reader, run: reader.latest_runs_by_branch(REPO, URL, "build"),
+    "runs": lambda reader, run: MongoRunQueries(reader).runs(REPO, URL, "build"),
+    "run": lambda reader, run: MongoRunQueries(reader).run(REPO, URL, "build", 1),
 }
 
 
@@ -366,7 +391,7 @@ def test_a_reader_that_races_a_switch_still_gets_the_document(
     found = QUERIES[query](other, rebuilt)
 
     assert before == [old]
-    assert found in (rebuilt, [rebuilt], {"main": rebuilt})
+    assert found in (rebuilt, [rebuilt])
 
 
 def test_readers_never_miss_a_document_while_versions_switch(
@@ -539,7 +564,7 @@ def test_unknown_versions_are_refused(store: MongoReadModelStore) -> None:
         store.checkpoint(SESSIONS, "v99")
     with pytest.raises(VersionGoneError):
         store.claim_batch(SESSIONS, "v99", 0, 1)
-    with pytest.raises(StoreError, match="sessions has no"):
+    with pytest.raises(UnusableNameError, match="unusable version name 'sessions; drop'"):
         store.load(SESSIONS, "sessions; drop", ["a"])
 
 
@@ -576,7 +601,7 @@ def test_documents_too_big_to_share_a_reply_are_read_back(store: MongoReadModelS
     insert(store, version, *runs)
     listed = [stored.document for _, stored in store.documents(JOBS_HISTORY, version)]
     assert sorted(listed, key=lambda run: run.run_number) == runs
-    assert store.runs(REPO, URL, "build") == runs[::-1]
+    assert MongoRunQueries(store).runs(REPO, URL, "build") == runs[::-1]
 
 
 def test_claims_are_forgotten_after_the_grace_period_and_stale_claims_refused(
@@ -589,20 +614,20 @@ def test_claims_are_forgotten_after_the_grace_period_and_stale_claims_refused(
 
     def fold(count: int) -> None:
         for _ in range(count):
-            start = batches.checkpoint("sessions/v1")
-            assert batches.claim("sessions/v1", start, start + 10) == start + 10
-            assert batches.finish("sessions/v1", start, start + 10)
+            start = batches.checkpoint("sessions", "v1")
+            assert batches.claim("sessions", "v1", start, start + 10) == start + 10
+            assert batches.finish("sessions", "v1", start, start + 10)
 
     fold(SWEEP_EVERY)
     assert claims.count_documents({}) == SWEEP_EVERY  # the sweep kept the recent ones
     now[0] = WHEN + GRACE + timedelta(seconds=1)
     fold(SWEEP_EVERY)
     assert claims.count_documents({}) == SWEEP_EVERY  # the first ones are gone
-    assert batches.checkpoint("sessions/v1") == 2 * SWEEP_EVERY * 10
+    assert batches.checkpoint("sessions", "v1") == 2 * SWEEP_EVERY * 10
     assert versions.find_one({"_id": "sessions/v1"}) == {
         "_id": "sessions/v1",
         "checkpoint": 2 * SWEEP_EVERY * 10,
     }
     # A worker that read checkpoint 0 long ago claims only now: it is told to read again.
-    assert batches.claim("sessions/v1", 0, 7) is None
+    assert batches.claim("sessions", "v1", 0, 7) is None
     assert claims.count_documents({"after": 0}) == 0

@@ -14,9 +14,9 @@ import pytest
 
 from cirec.config import open_read_models, open_store
 from eventstore.codec import dump_json, json_converter
+from projections.catalog import PROJECTIONS
 from projections.rebuild import rebuild
 from projections.store import ReadModelStore
-from tests.readmodels.workers import PROJECTIONS
 from tools.workload import TRICKY, Workload
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -9,9 +9,9 @@ from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.records import RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE
 from projections.adapters.sqlite import SQLiteReadModelStore
+from projections.catalog import PROJECTIONS
 from projections.rebuild import verify
 from projections.worker import Projector
-from tests.readmodels.workers import PROJECTIONS
 from tools.workload import TRICKY, Workload
 
 

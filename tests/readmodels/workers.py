@@ -7,17 +7,11 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 
 from cirec.config import open_read_models, open_store
-from projections.jobs_history import JOBS_HISTORY
-from projections.projection import Projection
+from projections.catalog import PROJECTIONS
 from projections.rebuild import rebuild
-from projections.repo_configs import REPO_CONFIGS
-from projections.sessions import SESSIONS
 from projections.worker import Projector
-
-PROJECTIONS: tuple[Projection[Any], ...] = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 
 
 def project(url: str, batch_size: int) -> None:

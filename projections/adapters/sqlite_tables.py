@@ -1,0 +1,98 @@
+"""The tables of a projection's versions in the embedded store, and the view over the live one.
+
+Each version's table, ``{projection}__{version}`` (see :mod:`projections.naming`), has the
+columns ``key``, ``position`` (of the last event folded into the document) and ``body``
+(the document's compact JSON), and one more per field the projection is queried by
+(:class:`~projections.projection.QuerySpec`): ``TEXT`` for a ``str`` field, ``INTEGER``
+for an ``int``, copied from the document on every write. Each index the projection
+declares is created with the table, named ``{table}__{index}``. Nothing here knows any
+projection by name.
+
+Every name is checked by :mod:`projections.naming` before it reaches SQL, so quoting
+them is safe; every value is a bound parameter.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import typing
+from typing import Any, Final, TypeVar
+
+from eventstore.codec import dump_json, json_converter, load_json
+from projections import naming
+from projections.projection import Projection
+from projections.store import Change
+
+D = TypeVar("D")
+
+SQL_TYPES: Final[dict[object, str]] = {str: "TEXT", int: "INTEGER"}
+"""The column type of each type a queried field may have."""
+
+
+def table(projection: Projection[Any], version: str) -> str:
+    """Return the quoted name of the table holding ``version`` of ``projection``."""
+    return f'"{naming.storage_name(projection.name, version)}"'
+
+
+def view(projection: Projection[Any]) -> str:
+    """Return the quoted name of the view over the active version: the projection's name."""
+    return f'"{naming.projection_name(projection.name)}"'
+
+
+def create_table(db: sqlite3.Connection, projection: Projection[Any], version: str) -> None:
+    """Within a write transaction: create the empty table of ``version`` and its indexes."""
+    name = naming.storage_name(projection.name, version)
+    hints = typing.get_type_hints(projection.document_type)
+    extra = "".join(
+        f", {field} {SQL_TYPES[hints[field]]} NOT NULL" for field in projection.queried_by.fields
+    )
+    db.execute(
+        f'CREATE TABLE "{name}" (key TEXT NOT NULL PRIMARY KEY,'
+        f" position INTEGER NOT NULL, body TEXT NOT NULL{extra})"
+    )
+    for index in projection.queried_by.indexes:
+        columns = ", ".join(
+            f"{field} DESC" if field in index.descending else field for field in index.fields
+        )
+        db.execute(f'CREATE INDEX "{name}__{index.name}" ON "{name}" ({columns})')
+
+
+def point_view(db: sqlite3.Connection, projection: Projection[Any], version: str) -> None:
+    """Within a write transaction: make the projection's view select from ``version``."""
+    source, target = view(projection), table(projection, version)
+    db.execute(f"DROP VIEW IF EXISTS {source}")
+    db.execute(f"CREATE VIEW {source} AS SELECT * FROM {target}")  # noqa: S608 -- checked identifiers
+
+
+def write(
+    db: sqlite3.Connection, projection: Projection[D], version: str, change: Change[D]
+) -> bool:
+    """Write one change if its condition holds; return whether it did.
+
+    A change with ``loaded_at=None`` inserts (the key must still be absent); any other
+    updates only the row still at position ``loaded_at``.
+    """
+    target = table(projection, version)
+    body = json_converter.unstructure(change.document)
+    names = list(projection.queried_by.fields)
+    values = [change.position, dump_json(body), *(body[name] for name in names)]
+    if change.loaded_at is None:
+        columns = ", ".join(["key", "position", "body", *names])
+        marks = ",".join("?" * (len(values) + 1))
+        cursor = db.execute(
+            f"INSERT INTO {target} ({columns}) VALUES ({marks})"  # noqa: S608 -- checked identifiers
+            " ON CONFLICT (key) DO NOTHING",
+            [change.key, *values],
+        )
+    else:
+        assignments = ", ".join(f"{name} = ?" for name in ["position", "body", *names])
+        cursor = db.execute(
+            f"UPDATE {target} SET {assignments} WHERE key = ? AND position = ?",  # noqa: S608 -- checked identifiers
+            [*values, change.key, change.loaded_at],
+        )
+    return cursor.rowcount == 1
+
+
+def decode(projection: Projection[D], body: str) -> D:
+    """Return the document a row's ``body`` holds."""
+    return json_converter.structure(load_json(body), projection.document_type)
