@@ -40,7 +40,8 @@ def test_emit_never_opens_the_read_models(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     url = f"sqlite://{tmp_path / 'lazy.sqlite3'}"
-    monkeypatch.setattr(config, "open_parsed_read_models", refuse("the read-model store"))
+    for opener in ("open_parsed_read_models", "open_parsed_read_side"):
+        monkeypatch.setattr(config, opener, refuse("the read-model store"))
     assert main(["--db", url, "emit", json.dumps(EVENT)]) == 0
     assert "1 appended" in capsys.readouterr().out
 
