@@ -30,7 +30,7 @@ from bench.catchup import PROJECTIONS
 from bench.figures import Figure
 from bench.workload import Workload
 from cirec.config import open_read_models, open_store
-from eventstore.adapters.mongo_index import commit_key
+from eventstore.stored import commit_key
 from projections.documents import RUNNING
 from projections.worker import Projector
 

@@ -19,6 +19,7 @@ import pytest
 
 from cirec.config import open_store
 from eventstore.adapters.sqlite import SQLiteEventStore
+from eventstore.errors import StoreError
 from eventstore.records import Metadata, NewEvent, RecordedEvent
 from tests.backends import drop_mongo_database, fresh_mongo_url
 
@@ -232,3 +233,32 @@ def test_a_commit_as_earlier_versions_wrote_it_reads_back(mongo_url: str) -> Non
         (stored,) = store.read_all()
         assert store.head() == 1  # found above the index's watermark
     assert stored == expected_recorded(first_event(), 1, recorded_at)
+
+
+def test_an_unreadable_row_is_a_store_error(tmp_path: Path) -> None:
+    path = tmp_path / "e.sqlite3"
+    SQLiteEventStore(path).close()
+    raw = sqlite3.connect(path)
+    with raw:
+        raw.execute(
+            "INSERT INTO events VALUES (1, ?, 's', 1, 'T', 1, 0, 0, 'not json', '{}')",
+            (str(EVENT_ID),),
+        )
+    raw.close()
+    with SQLiteEventStore(path) as store, pytest.raises(StoreError) as caught:
+        list(store.read_all())
+    assert (caught.value.backend, caught.value.operation) == ("sqlite", "read")
+    assert "position 1" in caught.value.detail
+
+
+def test_an_unreadable_commit_is_a_store_error(mongo_url: str) -> None:
+    with open_store(mongo_url) as store:
+        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
+        with client:
+            client.get_default_database()["events"].insert_one(
+                {"_id": "00000000000000000001", "first": 1, "last": 1, "stream_id": "s"}
+            )
+        with pytest.raises(StoreError) as caught:
+            list(store.read_all())
+    assert (caught.value.backend, caught.value.operation) == ("mongodb", "read")
+    assert "00000000000000000001" in caught.value.detail

@@ -54,25 +54,18 @@ from eventstore.adapters.mongo_connection import (
     is_ferretdb,
     open_client,
 )
-from eventstore.adapters.mongo_index import CommitIndex, commit_key
+from eventstore.adapters.mongo_index import CommitIndex
 from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import to_millis
-from eventstore.codec import json_converter, load_json
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,
     StoreError,
     WrongExpectedVersionError,
 )
-from eventstore.records import (
-    ANY,
-    AppendResult,
-    ExpectedVersion,
-    Metadata,
-    NewEvent,
-    RecordedEvent,
-)
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+from eventstore.stored import appended, commit_document, commit_events, to_recorded
 
 EVENTS = "events"
 
@@ -181,8 +174,15 @@ class MongoEventStore(EventStore):
                         continue
                     if retry is not None:
                         return retry
-                    commit = _commit_document(
-                        stream_id, events, payloads, head + 1, version + 1, self._store_clock()
+                    commit = commit_document(
+                        appended(
+                            stream_id,
+                            events,
+                            payloads,
+                            first_position=head + 1,
+                            first_version=version + 1,
+                            recorded_at=self._store_clock(),
+                        )
                     )
                     self._insert_commit(commit)
                     break
@@ -281,56 +281,8 @@ class MongoEventStore(EventStore):
         self._client.close()
 
 
-def _commit_document(
-    stream_id: str,
-    events: Sequence[NewEvent],
-    payloads: Sequence[str],
-    first: int,
-    first_version: int,
-    recorded_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "_id": commit_key(first),
-        "first": first,
-        "last": first + len(events) - 1,
-        "stream_id": stream_id,
-        "first_version": first_version,
-        "last_version": first_version + len(events) - 1,
-        "recorded_at": recorded_at,
-        "event_ids": [str(event.event_id) for event in events],
-        "events": [
-            _event_document(event, payload) for event, payload in zip(events, payloads, strict=True)
-        ],
-    }
-
-
-def _event_document(event: NewEvent, payload: str) -> dict[str, Any]:
-    return {
-        "event_id": str(event.event_id),
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "occurred_at": event.occurred_at,
-        "data": payload,
-        "metadata": json_converter.unstructure(event.metadata),
-    }
-
-
 def _commit_events(commit: dict[str, Any]) -> list[RecordedEvent]:
-    return [
-        RecordedEvent(
-            position=commit["first"] + offset,
-            stream_id=commit["stream_id"],
-            stream_version=commit["first_version"] + offset,
-            recorded_at=commit["recorded_at"],
-            event_id=UUID(event["event_id"]),
-            type=event["type"],
-            schema_version=event["schema_version"],
-            occurred_at=event["occurred_at"],
-            data=load_json(event["data"]),
-            metadata=json_converter.structure(event["metadata"], Metadata),
-        )
-        for offset, event in enumerate(commit["events"])
-    ]
+    return [to_recorded(event) for event in commit_events(commit)]
 
 
 def _back_off(attempt: int) -> None:

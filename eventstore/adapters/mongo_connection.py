@@ -18,6 +18,7 @@ from bson.errors import BSONError
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.stored import StoredFormError
 from eventstore.urls import redact_url, url_password
 
 BACKEND: Final = "mongodb"
@@ -51,11 +52,12 @@ class MongoErrors:
         """Raise a driver or BSON error inside as a :class:`StoreError` naming ``operation``.
 
         One that says the server cannot be reached (or any, while ``connecting``) is
-        raised as :class:`StoreUnavailableError` naming the redacted URL.
+        raised as :class:`StoreUnavailableError` naming the redacted URL. A stored
+        document the mapper cannot read is a :class:`StoreError` too.
         """
         try:
             yield
-        except (PyMongoError, BSONError) as exc:
+        except (PyMongoError, BSONError, StoredFormError) as exc:
             detail = self.scrub(f"{type(exc).__name__}: {exc}")
             if connecting or isinstance(exc, ConnectionFailure):
                 raise StoreUnavailableError(BACKEND, self.location, detail) from None

@@ -20,17 +20,10 @@ from eventstore.appending import (
     check_call,
     check_version,
 )
-from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
-from eventstore.codec import dump_json, json_converter, load_json
-from eventstore.records import (
-    ANY,
-    AppendResult,
-    ExpectedVersion,
-    Metadata,
-    NewEvent,
-    RecordedEvent,
-)
+from eventstore.clock import utc_now
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+from eventstore.stored import EVENT_COLUMNS, appended, from_row, to_recorded, to_row
 
 # SQLite caps the number of bound parameters in one statement.
 _IN_CHUNK = 500
@@ -55,10 +48,8 @@ CREATE TRIGGER IF NOT EXISTS events_are_append_only BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
 
-_COLUMNS = (
-    "position, event_id, stream_id, stream_version, type, schema_version,"
-    " occurred_at, recorded_at, data, metadata"
-)
+_COLUMNS = ", ".join(EVENT_COLUMNS)
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant column list
 
 
 class SQLiteEventStore(SQLiteFile, EventStore):
@@ -84,25 +75,15 @@ class SQLiteEventStore(SQLiteFile, EventStore):
             version = self._stream_version(stream_id)
             check_version(stream_id, expected, version)
             head = self._head()
-            recorded_at = to_epoch_millis(utc_now())
-            db.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 -- constant column list
-                [
-                    (
-                        head + offset,
-                        str(event.event_id),
-                        stream_id,
-                        version + offset,
-                        event.type,
-                        event.schema_version,
-                        to_epoch_millis(event.occurred_at),
-                        recorded_at,
-                        payload,
-                        dump_json(json_converter.unstructure(event.metadata)),
-                    )
-                    for offset, (event, payload) in enumerate(zip(events, payloads, strict=True), 1)
-                ],
+            stored = appended(
+                stream_id,
+                events,
+                payloads,
+                first_position=head + 1,
+                first_version=version + 1,
+                recorded_at=utc_now(),
             )
+            db.executemany(_INSERT, [to_row(event) for event in stored])
         return AppendResult(
             positions=tuple(range(head + 1, head + len(events) + 1)),
             stream_version=version + len(events),
@@ -161,8 +142,8 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         while True:
             with self._translated("read"):
                 rows = self._db.execute(query, (*prefix, after, batch_size)).fetchall()
-            for row in rows:
-                event = _from_row(row)
+                events = [to_recorded(from_row(row)) for row in rows]
+            for event in events:
                 after = key(event)
                 yield event
             if len(rows) < batch_size:
@@ -185,19 +166,3 @@ def _position(event: RecordedEvent) -> int:
 
 def _stream_version(event: RecordedEvent) -> int:
     return event.stream_version
-
-
-def _from_row(row: tuple[Any, ...]) -> RecordedEvent:
-    (position, event_id, stream_id, version, type_, schema, occurred, recorded, data, meta) = row
-    return RecordedEvent(
-        position=position,
-        event_id=UUID(event_id),
-        stream_id=stream_id,
-        stream_version=version,
-        type=type_,
-        schema_version=schema,
-        occurred_at=from_epoch_millis(occurred),
-        recorded_at=from_epoch_millis(recorded),
-        data=load_json(data),
-        metadata=json_converter.structure(load_json(meta), Metadata),
-    )

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.stored import StoredFormError
 
 BACKEND = "sqlite"
 # How long a writer waits for another process's write lock before giving up.
@@ -62,10 +63,10 @@ class SQLiteFile:
 
     @contextmanager
     def _translated(self, operation: str) -> Iterator[None]:
-        """Raise any SQLite error inside as a :class:`StoreError` naming ``operation``."""
+        """Raise any SQLite error inside, or an unreadable stored row, as a :class:`StoreError`."""
         try:
             yield
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, StoredFormError) as exc:
             raise StoreError(BACKEND, operation, f"{type(exc).__name__}: {exc}") from exc
 
     @contextmanager
