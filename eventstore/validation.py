@@ -36,7 +36,7 @@ def text(*, non_empty: bool = False, max_length: int | None = None) -> Validator
             _fail(attribute, f"expected a string, got {type(value).__name__}", value)
         if non_empty and not value:
             _fail(attribute, "must not be empty", value)
-        if not _is_unicode(value):
+        if not is_unicode(value):
             _fail(attribute, "holds a lone surrogate, which no store can encode", value)
         if max_length is not None and len(value) > max_length:
             _fail(attribute, f"longer than {max_length} characters", len(value))
@@ -126,7 +126,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
         return "", f"expected a JSON object, got {type(value).__name__}"
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str) or not _is_unicode(key):
+            if not isinstance(key, str) or not is_unicode(key):
                 return "", f"object keys must be Unicode strings, got {key!r}"
             problem = _json_problem(item, depth + 1)
             if problem is not None:
@@ -139,7 +139,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
                 return f"[{index}]{problem[0]}", problem[1]
         return None
     if isinstance(value, str):
-        return None if _is_unicode(value) else ("", "string holds a lone surrogate")
+        return None if is_unicode(value) else ("", "string holds a lone surrogate")
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -149,7 +149,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
     return "", f"{type(value).__name__} is not a JSON value"
 
 
-def _is_unicode(value: str) -> bool:
+def is_unicode(value: str) -> bool:
     """Tell whether ``value`` encodes to UTF-8 (it holds no lone surrogate)."""
     if value.isascii():
         return True

@@ -28,7 +28,7 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -47,6 +47,7 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from eventstore import arguments
 from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
@@ -241,32 +242,44 @@ class MongoEventStore(EventStore):
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[RecordedEvent]:
-        """Yield the log after ``after``, ``batch_size`` commits per round trip; see the port."""
-        with self._translated("read"):
-            cursor = self._events.find(
-                {"last": {"$gt": after}},
-                sort=[("last", ASCENDING)],
-                batch_size=min(batch_size, self._max_batch or batch_size),
-            )
-            with cursor:
-                for commit in cursor:
-                    yield from (e for e in _commit_events(commit) if e.position > after)
+        """Return the log after ``after``, ``batch_size`` commits per round trip; see the port."""
+        after = arguments.position("after", after)
+        batch_size = arguments.batch_size(batch_size)
+        return self._read_commits(
+            {"last": {"$gt": after}},
+            "last",
+            min(batch_size, self._max_batch or batch_size),
+            lambda event: event.position > after,
+        )
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
-        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
+        """Return the events of ``stream_id`` after ``after_version``; see the port."""
+        stream_id = arguments.stream_id(stream_id)
+        after_version = arguments.position("after_version", after_version)
+        return self._read_commits(
+            {"stream_id": stream_id, "last_version": {"$gt": after_version}},
+            "first_version",
+            self._max_batch or DEFAULT_BATCH_SIZE,
+            lambda event: event.stream_version > after_version,
+        )
+
+    def _read_commits(
+        self,
+        query: dict[str, Any],
+        order: str,
+        batch_size: int,
+        keep: Callable[[RecordedEvent], bool],
+    ) -> Iterator[RecordedEvent]:
+        """Yield the events ``keep`` accepts of the commits ``query`` finds, by ``order``."""
         with self._translated("read"):
-            cursor = self._events.find(
-                {"stream_id": stream_id, "last_version": {"$gt": after_version}},
-                sort=[("first_version", ASCENDING)],
-                batch_size=self._max_batch or DEFAULT_BATCH_SIZE,
-            )
+            cursor = self._events.find(query, sort=[(order, ASCENDING)], batch_size=batch_size)
             with cursor:
                 for commit in cursor:
-                    events = _commit_events(commit)
-                    yield from (e for e in events if e.stream_version > after_version)
+                    yield from filter(keep, map(to_recorded, commit_events(commit)))
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
+        stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
             self._index.sync()
             return self._index.stream_version(stream_id)
@@ -279,10 +292,6 @@ class MongoEventStore(EventStore):
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
-
-
-def _commit_events(commit: dict[str, Any]) -> list[RecordedEvent]:
-    return [to_recorded(event) for event in commit_events(commit)]
 
 
 def _back_off(attempt: int) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventstore import arguments
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.appending import (
     StoredId,
@@ -49,6 +50,11 @@ BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
 
 _COLUMNS = ", ".join(EVENT_COLUMNS)
+_READ_ALL = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608 -- constant column list
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
+    " ORDER BY stream_version LIMIT ?"
+)
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant column list
 
 
@@ -115,18 +121,17 @@ class SQLiteEventStore(SQLiteFile, EventStore):
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[RecordedEvent]:
-        """Yield the log after ``after`` in batches of ``batch_size``; see the port."""
-        query = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608 -- constant column list
-        yield from self._paged(query, (), after, batch_size, key=_position)
+        """Return the log after ``after``, read in batches of ``batch_size``; see the port."""
+        after = arguments.position("after", after)
+        batch_size = arguments.batch_size(batch_size)
+        return self._paged(_READ_ALL, (), after, batch_size, key=_position)
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
-        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
-        query = (
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
-            " ORDER BY stream_version LIMIT ?"
-        )
-        yield from self._paged(
-            query, (stream_id,), after_version, DEFAULT_BATCH_SIZE, key=_stream_version
+        """Return the events of ``stream_id`` after ``after_version``; see the port."""
+        stream_id = arguments.stream_id(stream_id)
+        after_version = arguments.position("after_version", after_version)
+        return self._paged(
+            _READ_STREAM, (stream_id,), after_version, DEFAULT_BATCH_SIZE, key=_stream_version
         )
 
     def _paged(
@@ -151,6 +156,7 @@ class SQLiteEventStore(SQLiteFile, EventStore):
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
+        stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
             return self._stream_version(stream_id)
 
