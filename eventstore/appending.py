@@ -35,7 +35,7 @@ the same appends, so an event log moves between backends without surprises.
 """
 
 
-@frozen
+@frozen(kw_only=True)
 class StoredId:
     """Where an already stored event id lives."""
 

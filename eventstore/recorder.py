@@ -112,17 +112,19 @@ class Recorder:
     ) -> Receipt:
         """Append one catalog event to its stream; ``event_id`` makes a retry idempotent."""
         event_id = event_id or self._new_id()
-        metadata = Metadata(correlation_id, causation_id, self._actor)
+        metadata = Metadata(
+            correlation_id=correlation_id, causation_id=causation_id, actor=self._actor
+        )
         record = self._codec.to_new_event(
             event, event_id=event_id, occurred_at=self._clock(), metadata=metadata
         )
         result = self._store.append(event.stream_id, [record], expected_version)
         return Receipt(
-            event_id,
-            event.stream_id,
-            result.positions[0],
-            result.stream_version,
-            result.already_stored,
+            event_id=event_id,
+            stream_id=event.stream_id,
+            position=result.positions[0],
+            stream_version=result.stream_version,
+            already_stored=result.already_stored,
         )
 
     def emit(self, raw: Mapping[str, Any]) -> Receipt:
@@ -135,11 +137,11 @@ class Recorder:
         record, event = self._codec.parse_new_event(raw)
         result = self._store.append(event.stream_id, [record], expected_version_for(event))
         return Receipt(
-            record.event_id,
-            event.stream_id,
-            result.positions[0],
-            result.stream_version,
-            result.already_stored,
+            event_id=record.event_id,
+            stream_id=event.stream_id,
+            position=result.positions[0],
+            stream_version=result.stream_version,
+            already_stored=result.already_stored,
         )
 
     # -- sessions -----------------------------------------------------------------------
@@ -316,13 +318,13 @@ class Recorder:
             # On a retry the stored event wins: in this stream, run number == version.
             self._last_event_of_run[run_id] = event_id
             return RunHandle(
-                run_id,
-                receipt.stream_version,
-                repo_name,
-                repo_url,
-                branch,
-                pipeline_name,
-                receipt,
+                run_id=run_id,
+                run_number=receipt.stream_version,
+                repo_name=repo_name,
+                repo_url=repo_url,
+                branch=branch,
+                pipeline_name=pipeline_name,
+                started=receipt,
             )
 
     def _record_in_run(self, run: RunHandle, event: DomainEvent) -> Receipt:

@@ -139,7 +139,9 @@ class CommitIndex:
             entry = self._events.find_one({"_id": event_id})
             if entry is not None:
                 found[event_id] = StoredId(
-                    entry["stream_id"], int(entry["position"]), int(entry["stream_version"])
+                    stream_id=entry["stream_id"],
+                    position=int(entry["position"]),
+                    stream_version=int(entry["stream_version"]),
                 )
         return found
 

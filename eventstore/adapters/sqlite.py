@@ -105,7 +105,9 @@ class SQLiteEventStore(SQLiteFile, EventStore):
             query = f"SELECT {columns} FROM events WHERE event_id IN ({marks})"  # noqa: S608 -- placeholders only
             rows = self._db.execute(query, chunk)
             for event_id, stream, position, version in rows:
-                found[UUID(event_id)] = StoredId(stream, position, version)
+                found[UUID(event_id)] = StoredId(
+                    stream_id=stream, position=position, stream_version=version
+                )
         return found
 
     def _stream_version(self, stream_id: str) -> int:
