@@ -25,7 +25,7 @@ from eventstore.errors import (
     InvalidEventError,
     WrongExpectedVersionError,
 )
-from eventstore.recorder import expected_version_for
+from eventstore.recording import expected_version_for
 from eventstore.records import ANY, ExpectedVersion, NewEvent
 from eventstore.store import EventStore
 
