@@ -30,7 +30,7 @@ import random
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -52,8 +52,9 @@ from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
     MongoErrors,
-    is_ferretdb,
+    largest_safe_batch,
     open_client,
+    server_clock_offset,
 )
 from eventstore.adapters.mongo_index import CommitIndex
 from eventstore.appending import already_stored, check_call, check_version
@@ -100,34 +101,8 @@ class MongoEventStore(EventStore):
             )
         self._index = CommitIndex(self._events.database, self._events)
         with self._translated("reading the server's clock", connecting=True):
-            self._clock_offset = self._server_clock_offset()
-            self._max_batch = self._largest_safe_batch()
-
-    def _largest_safe_batch(self) -> int | None:
-        """Return a cap on commits per reply, or None where the server caps replies itself.
-
-        MongoDB ends a reply batch at 16 MiB. FerretDB v1 does not: asked for 500 commits
-        of 128 KiB it answered with 53 MB, over its own 48 MB message limit, and the read
-        failed. Two commits of at most 16 MiB each always fit.
-        """
-        build = self._events.database.command("buildInfo")
-        return 2 if is_ferretdb(build) else None
-
-    def _server_clock_offset(self) -> timedelta:
-        """Return how far the server's clock is ahead of ours (measured once, at open).
-
-        ``recorded_at`` is the store's clock: our clock plus this offset, exact to within
-        half a round trip and the server's millisecond.
-        """
-        before = datetime.now(UTC)
-        reply = self._events.database.command("hello")
-        after = datetime.now(UTC)
-        server = reply.get("localTime")
-        if not isinstance(server, datetime):
-            return timedelta(0)
-        if server.tzinfo is None:  # command replies ignore the client's tz_aware setting
-            server = server.replace(tzinfo=UTC)
-        return server - (before + (after - before) / 2)
+            self._clock_offset = server_clock_offset(self._events.database)
+            self._max_batch = largest_safe_batch(self._events.database)
 
     def _store_clock(self) -> datetime:
         return to_millis(datetime.now(UTC) + self._clock_offset)
