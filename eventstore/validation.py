@@ -6,6 +6,7 @@ so an event that constructs is an event every backend can store and give back un
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -85,12 +86,12 @@ def optional_uuid(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         uuid(instance, attribute, value)
 
 
-def member_of(enum_type: type) -> Validator:
+def member_of(enum_type: type[enum.Enum]) -> Validator:
     """Accept a member of ``enum_type``; the error lists the allowed values."""
 
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, enum_type):
-            allowed = ", ".join(repr(member.value) for member in enum_type)  # type: ignore[attr-defined]
+            allowed = ", ".join(repr(member.value) for member in enum_type)
             _fail(attribute, f"must be one of {allowed}", value)
 
     return check
