@@ -171,7 +171,8 @@ def from_row(row: Sequence[Any]) -> StoredEvent:
     try:
         return _stored_from_row(dict(zip(EVENT_COLUMNS, row, strict=True)), StoredEvent)
     except _UNREADABLE as exc:
-        raise StoredFormError(f"row {row[:1]}: {exc}") from exc
+        where = f"at position {row[0]}" if row else "(empty)"
+        raise StoredFormError(f"row {where}: {exc}") from exc
 
 
 @frozen(kw_only=True)

@@ -235,14 +235,20 @@ def test_a_commit_as_earlier_versions_wrote_it_reads_back(mongo_url: str) -> Non
     assert stored == expected_recorded(first_event(), 1, recorded_at)
 
 
-def test_an_unreadable_row_is_a_store_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("occurred_at", "data", "metadata"),
+    [(0, "not json", "{}"), ("yesterday", "{}", "{}"), (0, "{}", '{"actor": 5}')],
+)
+def test_an_unreadable_row_is_a_store_error(
+    tmp_path: Path, occurred_at: object, data: str, metadata: str
+) -> None:
     path = tmp_path / "e.sqlite3"
     SQLiteEventStore(path).close()
     raw = sqlite3.connect(path)
     with raw:
         raw.execute(
-            "INSERT INTO events VALUES (1, ?, 's', 1, 'T', 1, 0, 0, 'not json', '{}')",
-            (str(EVENT_ID),),
+            "INSERT INTO events VALUES (1, ?, 's', 1, 'T', 1, ?, 0, ?, ?)",
+            (str(EVENT_ID), occurred_at, data, metadata),
         )
     raw.close()
     with SQLiteEventStore(path) as store, pytest.raises(StoreError) as caught:
