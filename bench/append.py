@@ -1,36 +1,37 @@
 """``append_batched`` and ``append_single``: events/s through the store beside the raw driver.
 
 The workload is cut into rounds; each round is appended through the store and then
-written raw (pymongo ``insert_many``/``insert_one`` into a plain collection, or
-``sqlite3`` ``executemany``/``execute`` into a plain table, one transaction per call) on
-the same file or server, so both sides see the same load from the rest of the machine.
-The raw side builds each row or document as it writes it, encoding the payload and the metadata once
-with the standard ``json`` module (the stored form is JSON text on both stores) and
-nothing else: no checks, no lookups, no index.
+written raw (pymongo ``insert_one`` of one commit document per append into a plain
+collection, or ``sqlite3`` ``executemany``/``execute`` of one row per event into a plain
+table, one transaction per call) on the same file or server, so both sides see the same
+load from the rest of the machine. The raw side writes exactly what the store writes:
+it builds each row or commit document with the store's own mapper
+(:mod:`eventstore.stored`), encoding each payload once, and does nothing else: no
+checks, no lookups, no index.
 """
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
-from typing import Any
 
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
 from cirec.config import open_store
-from eventstore.clock import to_epoch_millis
-from eventstore.codec import json_converter
+from eventstore.clock import utc_now
+from eventstore.codec import dump_json
 from eventstore.records import ANY, NewEvent
+from eventstore.stored import EVENT_COLUMNS, StoredEvent, appended, commit_document, to_row
 from tools.workload import Append
 
 ROUNDS = 4
 RAW_TABLE = "raw_events"
+# The store's columns (EVENT_COLUMNS) and types, without its constraints or triggers.
 _RAW_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {RAW_TABLE} (
     position INTEGER PRIMARY KEY, event_id TEXT, stream_id TEXT, stream_version INTEGER,
     type TEXT, schema_version INTEGER, occurred_at INTEGER, recorded_at INTEGER,
     data TEXT, metadata TEXT)"""
+_RAW_INSERT = f"INSERT INTO {RAW_TABLE} VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant
 
 Writer = Callable[[Sequence[Append]], Callable[[], None]]
 """Given a round's appends, return what the clock times."""
@@ -70,7 +71,7 @@ def measure(place: Place, appends: Sequence[Append], *, batched: bool) -> dict[s
             close()
     driver = "pymongo" if place.store == "mongo" else "sqlite3"
     if batched:
-        call = "insert_many" if place.store == "mongo" else "executemany"
+        call = "insert_one" if place.store == "mongo" else "executemany"
         return {"append_batched": Figure(*rates, "events/s", f"{driver} {call}")}
     call = "insert_one" if place.store == "mongo" else "execute"
     return {"append_single": Figure(*rates, "events/s", f"{driver} {call}")}
@@ -93,17 +94,17 @@ def _side_by_side(appends: Sequence[Append], ours: Writer, raw: Writer) -> tuple
 
 def _raw_writers(place: Place) -> tuple[Writer, Writer, Callable[[], None]]:
     """Return the raw batched writer, the raw single writer and a closer for ``place``."""
-    counter = iter(range(1, 1 << 62))
+    log = _RawLog()
     if place.store == "sqlite":
         db = raw_sqlite(place)
         db.execute(_RAW_SCHEMA)
-        insert = f"INSERT INTO {RAW_TABLE} VALUES (?,?,?,?,?,?,?,?,?,?)"  # noqa: S608 -- constant
 
         def sqlite_many(appends: Sequence[Append]) -> Callable[[], None]:
             def run() -> None:
                 for a in appends:
                     db.execute("BEGIN IMMEDIATE")
-                    db.executemany(insert, [_row(a, e, next(counter)) for e in a.events])
+                    rows = [to_row(e) for e in log.stored(a.stream_id, a.events)]
+                    db.executemany(_RAW_INSERT, rows)
                     db.execute("COMMIT")
 
             return run
@@ -111,7 +112,8 @@ def _raw_writers(place: Place) -> tuple[Writer, Writer, Callable[[], None]]:
         def sqlite_one(appends: Sequence[Append]) -> Callable[[], None]:
             def run() -> None:
                 for a in appends:
-                    db.execute(insert, _row(a, a.events[0], next(counter)))
+                    (event,) = log.stored(a.stream_id, a.events[:1])
+                    db.execute(_RAW_INSERT, to_row(event))
 
             return run
 
@@ -123,47 +125,39 @@ def _raw_writers(place: Place) -> tuple[Writer, Writer, Callable[[], None]]:
     def mongo_many(appends: Sequence[Append]) -> Callable[[], None]:
         def run() -> None:
             for a in appends:
-                collection.insert_many([_document(a, e, next(counter)) for e in a.events])
+                collection.insert_one(commit_document(log.stored(a.stream_id, a.events)))
 
         return run
 
     def mongo_one(appends: Sequence[Append]) -> Callable[[], None]:
         def run() -> None:
             for a in appends:
-                collection.insert_one(_document(a, a.events[0], next(counter)))
+                collection.insert_one(commit_document(log.stored(a.stream_id, a.events[:1])))
 
         return run
 
     return mongo_many, mongo_one, client.close
 
 
-def _row(append: Append, event: NewEvent, position: int) -> tuple[Any, ...]:
-    """Return the row the embedded store would write for ``event``."""
-    return (
-        position,
-        str(event.event_id),
-        append.stream_id,
-        position,
-        event.type,
-        event.schema_version,
-        to_epoch_millis(event.occurred_at),
-        to_epoch_millis(datetime.now(UTC)),
-        json.dumps(event.data, ensure_ascii=False),
-        json.dumps(json_converter.unstructure(event.metadata)),
-    )
+class _RawLog:
+    """The raw side's positions: it reads nothing, so it counts them itself."""
 
+    def __init__(self) -> None:
+        self.head = 0
 
-def _document(append: Append, event: NewEvent, position: int) -> dict[str, Any]:
-    """Return a plain document of the same fields and sizes as a stored event."""
-    return {
-        "_id": position,
-        "event_id": str(event.event_id),
-        "stream_id": append.stream_id,
-        "stream_version": position,
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "occurred_at": event.occurred_at,
-        "recorded_at": datetime.now(UTC),
-        "data": json.dumps(event.data, ensure_ascii=False),
-        "metadata": json_converter.unstructure(event.metadata),
-    }
+    def stored(self, stream_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
+        """Return what the store would store for an append of ``events``, placed at the head.
+
+        Each event's stream version is its position: the same size of number as the
+        store's, without the lookup the store makes.
+        """
+        first = self.head + 1
+        self.head += len(events)
+        return appended(
+            stream_id,
+            events,
+            [dump_json(event.data) for event in events],
+            first_position=first,
+            first_version=first,
+            recorded_at=utc_now(),
+        )

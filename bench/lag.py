@@ -28,7 +28,7 @@ from bench.append import singles
 from bench.backends import Place, mongo_client, raw_sqlite
 from bench.figures import Figure
 from cirec.config import open_read_models, open_read_side, open_store
-from eventstore.adapters.mongo_index import commit_key
+from eventstore.stored import commit_key
 from projections.catalog import PROJECTIONS
 from projections.documents import RUNNING
 from projections.run_queries import RunQueries

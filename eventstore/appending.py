@@ -11,6 +11,7 @@ from uuid import UUID
 
 from attrs import frozen
 
+from eventstore import arguments
 from eventstore.codec import dump_json
 from eventstore.errors import (
     AppendTooLargeError,
@@ -34,7 +35,7 @@ the same appends, so an event log moves between backends without surprises.
 """
 
 
-@frozen
+@frozen(kw_only=True)
 class StoredId:
     """Where an already stored event id lives."""
 
@@ -48,11 +49,17 @@ def check_call(
 ) -> tuple[ExpectedVersion, list[str]]:
     """Reject a malformed or oversized append before anything is read.
 
+    Every fault is an :class:`InvalidEventError` naming the argument (``stream_id``,
+    ``events``, ``events[i]``, ``expected_version``), except ids repeated within the call
+    (:class:`DuplicateEventError`) and an append too large (:class:`AppendTooLargeError`).
     Returns the normalised expectation and each event's payload as JSON text, encoded
     once here for the adapter to store.
     """
-    if not isinstance(stream_id, str) or not stream_id:
-        raise InvalidEventError("stream_id", "must be a non-empty string", stream_id)
+    arguments.stream_id(stream_id, error=InvalidEventError)
+    if not _is_sequence(events):
+        raise InvalidEventError(
+            "events", "expected a list or tuple of NewEvent", type(events).__name__
+        )
     if not events:
         raise InvalidEventError("events", "an append needs at least one event", [])
     for index, event in enumerate(events):
@@ -72,6 +79,11 @@ def check_call(
     if size > MAX_APPEND_BYTES:
         raise AppendTooLargeError(stream_id, size, MAX_APPEND_BYTES)
     return expected, payloads
+
+
+def _is_sequence(value: object) -> bool:
+    """Tell whether ``value`` is a list, tuple or other sequence, but not a string of text."""
+    return isinstance(value, Sequence) and not isinstance(value, str | bytes)
 
 
 def already_stored(

@@ -15,14 +15,22 @@ class CirecError(Exception):
     """Raised for every failure the recorder reports; catch this to catch them all."""
 
 
-class InvalidEventError(CirecError):
-    """Raised when an event (or its JSON form) breaks the catalog; names the field at fault."""
+class InvalidArgumentError(CirecError):
+    """Raised when a call's argument has the wrong type or is out of range; names it.
+
+    ``field`` is the argument (or the path to the part of it at fault), ``reason`` what
+    is wrong and ``value`` what was given. Nothing is read or stored.
+    """
 
     def __init__(self, field: str, reason: str, value: Any = None) -> None:
         self.field = field
         self.reason = reason
         self.value = value
         super().__init__(f"{field}: {reason}")
+
+
+class InvalidEventError(InvalidArgumentError):
+    """Raised when an event (or its JSON form, or an append) breaks the catalog; names the field."""
 
     def under(self, prefix: str) -> InvalidEventError:
         """Return the same error with its field path nested under ``prefix``."""

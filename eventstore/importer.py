@@ -25,7 +25,7 @@ from eventstore.errors import (
     InvalidEventError,
     WrongExpectedVersionError,
 )
-from eventstore.recorder import expected_version_for
+from eventstore.recording import expected_version_for
 from eventstore.records import ANY, ExpectedVersion, NewEvent
 from eventstore.store import EventStore
 
@@ -33,7 +33,7 @@ MAX_BATCH = 500
 """The most lines one append carries."""
 
 
-@frozen
+@frozen(kw_only=True)
 class Appended:
     """A line whose event is in the store: appended now, or by an earlier import."""
 
@@ -45,7 +45,7 @@ class Appended:
     """True when an earlier import (or any earlier append) had stored this event."""
 
 
-@frozen
+@frozen(kw_only=True)
 class Rejected:
     """A line that was not stored, the field at fault and why."""
 
@@ -57,7 +57,7 @@ class Rejected:
 Outcome = Appended | Rejected
 
 
-@frozen
+@frozen(kw_only=True)
 class _Parsed:
     line: int
     stream_id: str
@@ -100,12 +100,18 @@ def _parse(codec: Codec, number: int, text: str) -> _Parsed | Rejected:
     try:
         raw: Any = json.loads(text)
     except json.JSONDecodeError as exc:
-        return Rejected(number, "json", f"not valid JSON: {exc.msg} (column {exc.colno})")
+        problem = f"not valid JSON: {exc.msg} (column {exc.colno})"
+        return Rejected(line=number, field="json", problem=problem)
     try:
         record, event = codec.parse_new_event(raw)
     except InvalidEventError as exc:
-        return Rejected(number, exc.field or "event", exc.reason)
-    return _Parsed(number, event.stream_id, record, expected_version_for(event))
+        return Rejected(line=number, field=exc.field or "event", problem=exc.reason)
+    return _Parsed(
+        line=number,
+        stream_id=event.stream_id,
+        record=record,
+        expected=expected_version_for(event),
+    )
 
 
 def _flush(store: EventStore, batch: list[_Parsed]) -> Iterator[Outcome]:
@@ -126,14 +132,20 @@ def _append_one(store: EventStore, parsed: _Parsed) -> Outcome:
     try:
         result = store.append(parsed.stream_id, [parsed.record], parsed.expected)
     except WrongExpectedVersionError as exc:
-        return Rejected(parsed.line, "data.run_number", str(exc))
+        return Rejected(line=parsed.line, field="data.run_number", problem=str(exc))
     except DuplicateEventError as exc:
-        return Rejected(parsed.line, "event_id", exc.reason)
+        return Rejected(line=parsed.line, field="event_id", problem=exc.reason)
     except (AppendTooLargeError, InvalidEventError) as exc:
         field = exc.field if isinstance(exc, InvalidEventError) else "data"
-        return Rejected(parsed.line, field, str(exc))
+        return Rejected(line=parsed.line, field=field, problem=str(exc))
     return _appended(parsed, result.positions[0], result.already_stored)
 
 
 def _appended(parsed: _Parsed, position: int, already_stored: bool) -> Appended:
-    return Appended(parsed.line, parsed.record.event_id, parsed.stream_id, position, already_stored)
+    return Appended(
+        line=parsed.line,
+        event_id=parsed.record.event_id,
+        stream_id=parsed.stream_id,
+        position=position,
+        already_stored=already_stored,
+    )

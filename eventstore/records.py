@@ -53,7 +53,7 @@ def expectation_met(expected: ExpectedVersion, actual: int) -> bool:
     return actual == expected
 
 
-@frozen
+@frozen(kw_only=True)
 class Metadata:
     """Who and what caused an event: the thread of a CI run through the log."""
 
@@ -92,7 +92,7 @@ class RecordedEvent(NewEvent):
     """The store's clock when the event was appended (UTC, milliseconds)."""
 
 
-@frozen
+@frozen(kw_only=True)
 class AppendResult:
     """What an append did: the positions of its events and the stream's version after it."""
 

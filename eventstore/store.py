@@ -8,7 +8,14 @@ The contract, which ``tests/contract`` checks against every adapter:
   event before p is: a reader that has seen p never later finds a new event at or below p.
 * Appending events whose ``event_id``s are all stored already, in the same stream, stores
   nothing and returns the stored positions, however long ago the first append was.
-* No driver exception escapes: failures are :mod:`eventstore.errors` types.
+* No driver exception escapes: failures are :mod:`eventstore.errors` types, all of them
+  :class:`~eventstore.errors.CirecError`.
+* Arguments are checked when a method is called, before anything is read (for
+  ``read_all`` and ``read_stream`` too, not on the first ``next``): a stream id is a
+  non-empty string, positions and versions are ints from 0, and a wrong type or value
+  raises :class:`~eventstore.errors.InvalidArgumentError` naming the argument (an
+  :class:`~eventstore.errors.InvalidEventError` for ``append``). Nothing is coerced:
+  ``read_all("1")`` is refused, not read as an empty log.
 """
 
 from __future__ import annotations
@@ -43,7 +50,9 @@ class EventStore(Closing):
         already in this stream, nothing is stored and the original positions are returned
         with ``already_stored=True``, whatever the expected version. Ids stored only in
         part, stored in another stream, or repeated within the call raise
-        :class:`DuplicateEventError`. An empty ``events`` raises :class:`InvalidEventError`.
+        :class:`DuplicateEventError`. ``events`` must be a non-empty list or tuple of
+        :class:`NewEvent`; anything else raises :class:`InvalidEventError`, as does a
+        ``stream_id`` that is not a non-empty string.
         """
 
     @abstractmethod
@@ -54,16 +63,26 @@ class EventStore(Closing):
 
         Events are fetched ``batch_size`` at a time, so memory stays constant however long
         the log is. Events appended while the iterator runs may or may not be yielded;
-        call again with the last position seen to continue.
+        call again with the last position seen to continue. ``after`` is an int >= 0 and
+        ``batch_size`` an int from 1 to ``arguments.MAX_BATCH_SIZE``; anything else
+        raises :class:`InvalidArgumentError` naming it, at the call.
         """
 
     @abstractmethod
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
-        """Yield the events of ``stream_id`` with a version greater than ``after_version``."""
+        """Yield the events of ``stream_id`` with a version greater than ``after_version``.
+
+        Nothing for a stream with no events. A ``stream_id`` that is not a non-empty
+        string, or an ``after_version`` that is not an int >= 0, raises
+        :class:`InvalidArgumentError` naming it, at the call.
+        """
 
     @abstractmethod
     def stream_version(self, stream_id: str) -> int:
-        """Return the version of ``stream_id``: its number of events, 0 if it has none."""
+        """Return the version of ``stream_id``: its number of events, 0 if it has none.
+
+        A ``stream_id`` that is not a non-empty string raises :class:`InvalidArgumentError`.
+        """
 
     @abstractmethod
     def head(self) -> int:

@@ -44,11 +44,11 @@ def parse_store_url(url: str, setting: str = "url") -> StoreUrl:
     scheme, separator, rest = url.partition("://")
     scheme = scheme.lower() if separator else ""
     if scheme in MONGO_SCHEMES:
-        return StoreUrl(url, "mongodb")
+        return StoreUrl(url=url, backend="mongodb")
     if scheme == SQLITE_SCHEME:
         if not rest:
             raise ConfigError(setting, url, "a sqlite URL needs a path: sqlite:///path/to/file")
-        return StoreUrl(url, "sqlite", Path(rest).expanduser())
+        return StoreUrl(url=url, backend="sqlite", sqlite_path=Path(rest).expanduser())
     guess = difflib.get_close_matches(scheme, KNOWN_SCHEMES, n=1)
     hint = f"; did you mean {guess[0]}://?" if guess else ""
     raise ConfigError(

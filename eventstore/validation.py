@@ -6,6 +6,7 @@ so an event that constructs is an event every backend can store and give back un
 
 from __future__ import annotations
 
+import enum
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -36,7 +37,7 @@ def text(*, non_empty: bool = False, max_length: int | None = None) -> Validator
             _fail(attribute, f"expected a string, got {type(value).__name__}", value)
         if non_empty and not value:
             _fail(attribute, "must not be empty", value)
-        if not _is_unicode(value):
+        if not is_unicode(value):
             _fail(attribute, "holds a lone surrogate, which no store can encode", value)
         if max_length is not None and len(value) > max_length:
             _fail(attribute, f"longer than {max_length} characters", len(value))
@@ -85,12 +86,12 @@ def optional_uuid(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
         uuid(instance, attribute, value)
 
 
-def member_of(enum_type: type) -> Validator:
+def member_of(enum_type: type[enum.Enum]) -> Validator:
     """Accept a member of ``enum_type``; the error lists the allowed values."""
 
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, enum_type):
-            allowed = ", ".join(repr(member.value) for member in enum_type)  # type: ignore[attr-defined]
+            allowed = ", ".join(repr(member.value) for member in enum_type)
             _fail(attribute, f"must be one of {allowed}", value)
 
     return check
@@ -126,7 +127,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
         return "", f"expected a JSON object, got {type(value).__name__}"
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str) or not _is_unicode(key):
+            if not isinstance(key, str) or not is_unicode(key):
                 return "", f"object keys must be Unicode strings, got {key!r}"
             problem = _json_problem(item, depth + 1)
             if problem is not None:
@@ -139,7 +140,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
                 return f"[{index}]{problem[0]}", problem[1]
         return None
     if isinstance(value, str):
-        return None if _is_unicode(value) else ("", "string holds a lone surrogate")
+        return None if is_unicode(value) else ("", "string holds a lone surrogate")
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
@@ -149,7 +150,7 @@ def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tup
     return "", f"{type(value).__name__} is not a JSON value"
 
 
-def _is_unicode(value: str) -> bool:
+def is_unicode(value: str) -> bool:
     """Tell whether ``value`` encodes to UTF-8 (it holds no lone surrogate)."""
     if value.isascii():
         return True

@@ -21,7 +21,8 @@ def test_a_bad_line_between_good_lines_of_one_stream_leaves_them_stored(
 
     outcomes = list(import_lines(store, numbered))
 
-    assert outcomes[0] == Rejected(2, "data.content", "required field is missing")
+    missing = Rejected(line=2, field="data.content", problem="required field is missing")
+    assert outcomes[0] == missing
     appended = [o for o in outcomes if isinstance(o, Appended)]
     assert [o.line for o in appended] == [1, 3, 4]
     assert [o.position for o in appended] == [1, 2, 3]
@@ -42,7 +43,13 @@ def test_blank_lines_are_skipped_and_a_retry_reports_the_stored_positions(
     assert [o.line for o in first] == [1, *range(3, 12)]
     assert all(isinstance(o, Appended) and not o.already_stored for o in first)
     assert again == [
-        Appended(o.line, o.event_id, o.stream_id, o.position, True)
+        Appended(
+            line=o.line,
+            event_id=o.event_id,
+            stream_id=o.stream_id,
+            position=o.position,
+            already_stored=True,
+        )
         for o in first
         if isinstance(o, Appended)
     ]

@@ -12,12 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from cirec.config import open_store
-from eventstore.adapters.mongo import MongoEventStore, _commit_document
-from eventstore.adapters.mongo_index import commit_key
+from eventstore.adapters.mongo import MongoEventStore
 from eventstore.clock import utc_now
 from eventstore.codec import dump_json
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.records import NewEvent
+from eventstore.stored import appended, commit_document, commit_key
 from tests.backends import drop_mongo_database, fresh_mongo_url
 
 
@@ -39,7 +39,15 @@ def insert_without_indexing(store: MongoEventStore, stream: str, events: list[Ne
     head = store.head()
     version = store.stream_version(stream)
     payloads = [dump_json(e.data) for e in events]
-    commit = _commit_document(stream, events, payloads, head + 1, version + 1, utc_now())
+    stored = appended(
+        stream,
+        events,
+        payloads,
+        first_position=head + 1,
+        first_version=version + 1,
+        recorded_at=utc_now(),
+    )
+    commit = commit_document(stored)
     store._insert_commit(commit)
 
 

@@ -28,9 +28,9 @@ from __future__ import annotations
 import contextlib
 import random
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -47,32 +47,27 @@ from pymongo.errors import (
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
+from eventstore import arguments
 from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
     MongoErrors,
-    is_ferretdb,
+    largest_safe_batch,
     open_client,
+    server_clock_offset,
 )
-from eventstore.adapters.mongo_index import CommitIndex, commit_key
+from eventstore.adapters.mongo_index import CommitIndex
 from eventstore.appending import already_stored, check_call, check_version
 from eventstore.clock import to_millis
-from eventstore.codec import json_converter, load_json
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,
     StoreError,
     WrongExpectedVersionError,
 )
-from eventstore.records import (
-    ANY,
-    AppendResult,
-    ExpectedVersion,
-    Metadata,
-    NewEvent,
-    RecordedEvent,
-)
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+from eventstore.stored import appended, commit_document, commit_events, to_recorded
 
 EVENTS = "events"
 
@@ -106,34 +101,8 @@ class MongoEventStore(EventStore):
             )
         self._index = CommitIndex(self._events.database, self._events)
         with self._translated("reading the server's clock", connecting=True):
-            self._clock_offset = self._server_clock_offset()
-            self._max_batch = self._largest_safe_batch()
-
-    def _largest_safe_batch(self) -> int | None:
-        """Return a cap on commits per reply, or None where the server caps replies itself.
-
-        MongoDB ends a reply batch at 16 MiB. FerretDB v1 does not: asked for 500 commits
-        of 128 KiB it answered with 53 MB, over its own 48 MB message limit, and the read
-        failed. Two commits of at most 16 MiB each always fit.
-        """
-        build = self._events.database.command("buildInfo")
-        return 2 if is_ferretdb(build) else None
-
-    def _server_clock_offset(self) -> timedelta:
-        """Return how far the server's clock is ahead of ours (measured once, at open).
-
-        ``recorded_at`` is the store's clock: our clock plus this offset, exact to within
-        half a round trip and the server's millisecond.
-        """
-        before = datetime.now(UTC)
-        reply = self._events.database.command("hello")
-        after = datetime.now(UTC)
-        server = reply.get("localTime")
-        if not isinstance(server, datetime):
-            return timedelta(0)
-        if server.tzinfo is None:  # command replies ignore the client's tz_aware setting
-            server = server.replace(tzinfo=UTC)
-        return server - (before + (after - before) / 2)
+            self._clock_offset = server_clock_offset(self._events.database)
+            self._max_batch = largest_safe_batch(self._events.database)
 
     def _store_clock(self) -> datetime:
         return to_millis(datetime.now(UTC) + self._clock_offset)
@@ -181,8 +150,15 @@ class MongoEventStore(EventStore):
                         continue
                     if retry is not None:
                         return retry
-                    commit = _commit_document(
-                        stream_id, events, payloads, head + 1, version + 1, self._store_clock()
+                    commit = commit_document(
+                        appended(
+                            stream_id,
+                            events,
+                            payloads,
+                            first_position=head + 1,
+                            first_version=version + 1,
+                            recorded_at=self._store_clock(),
+                        )
                     )
                     self._insert_commit(commit)
                     break
@@ -241,32 +217,44 @@ class MongoEventStore(EventStore):
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[RecordedEvent]:
-        """Yield the log after ``after``, ``batch_size`` commits per round trip; see the port."""
-        with self._translated("read"):
-            cursor = self._events.find(
-                {"last": {"$gt": after}},
-                sort=[("last", ASCENDING)],
-                batch_size=min(batch_size, self._max_batch or batch_size),
-            )
-            with cursor:
-                for commit in cursor:
-                    yield from (e for e in _commit_events(commit) if e.position > after)
+        """Return the log after ``after``, ``batch_size`` commits per round trip; see the port."""
+        after = arguments.position("after", after)
+        batch_size = arguments.batch_size(batch_size)
+        return self._read_commits(
+            {"last": {"$gt": after}},
+            "last",
+            min(batch_size, self._max_batch or batch_size),
+            lambda event: event.position > after,
+        )
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
-        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
+        """Return the events of ``stream_id`` after ``after_version``; see the port."""
+        stream_id = arguments.stream_id(stream_id)
+        after_version = arguments.position("after_version", after_version)
+        return self._read_commits(
+            {"stream_id": stream_id, "last_version": {"$gt": after_version}},
+            "first_version",
+            self._max_batch or DEFAULT_BATCH_SIZE,
+            lambda event: event.stream_version > after_version,
+        )
+
+    def _read_commits(
+        self,
+        query: dict[str, Any],
+        order: str,
+        batch_size: int,
+        keep: Callable[[RecordedEvent], bool],
+    ) -> Iterator[RecordedEvent]:
+        """Yield the events ``keep`` accepts of the commits ``query`` finds, by ``order``."""
         with self._translated("read"):
-            cursor = self._events.find(
-                {"stream_id": stream_id, "last_version": {"$gt": after_version}},
-                sort=[("first_version", ASCENDING)],
-                batch_size=self._max_batch or DEFAULT_BATCH_SIZE,
-            )
+            cursor = self._events.find(query, sort=[(order, ASCENDING)], batch_size=batch_size)
             with cursor:
                 for commit in cursor:
-                    events = _commit_events(commit)
-                    yield from (e for e in events if e.stream_version > after_version)
+                    yield from filter(keep, map(to_recorded, commit_events(commit)))
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
+        stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
             self._index.sync()
             return self._index.stream_version(stream_id)
@@ -279,58 +267,6 @@ class MongoEventStore(EventStore):
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
-
-
-def _commit_document(
-    stream_id: str,
-    events: Sequence[NewEvent],
-    payloads: Sequence[str],
-    first: int,
-    first_version: int,
-    recorded_at: datetime,
-) -> dict[str, Any]:
-    return {
-        "_id": commit_key(first),
-        "first": first,
-        "last": first + len(events) - 1,
-        "stream_id": stream_id,
-        "first_version": first_version,
-        "last_version": first_version + len(events) - 1,
-        "recorded_at": recorded_at,
-        "event_ids": [str(event.event_id) for event in events],
-        "events": [
-            _event_document(event, payload) for event, payload in zip(events, payloads, strict=True)
-        ],
-    }
-
-
-def _event_document(event: NewEvent, payload: str) -> dict[str, Any]:
-    return {
-        "event_id": str(event.event_id),
-        "type": event.type,
-        "schema_version": event.schema_version,
-        "occurred_at": event.occurred_at,
-        "data": payload,
-        "metadata": json_converter.unstructure(event.metadata),
-    }
-
-
-def _commit_events(commit: dict[str, Any]) -> list[RecordedEvent]:
-    return [
-        RecordedEvent(
-            position=commit["first"] + offset,
-            stream_id=commit["stream_id"],
-            stream_version=commit["first_version"] + offset,
-            recorded_at=commit["recorded_at"],
-            event_id=UUID(event["event_id"]),
-            type=event["type"],
-            schema_version=event["schema_version"],
-            occurred_at=event["occurred_at"],
-            data=load_json(event["data"]),
-            metadata=json_converter.structure(event["metadata"], Metadata),
-        )
-        for offset, event in enumerate(commit["events"])
-    ]
 
 
 def _back_off(attempt: int) -> None:

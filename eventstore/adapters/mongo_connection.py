@@ -3,21 +3,25 @@
 The event store and the read-model store connect the same way (same database, same
 timeouts) and report driver errors the same way: as :class:`StoreError` or, when the
 server cannot be reached, :class:`StoreUnavailableError`, never with the URL's password.
+What a store learns of its server once, at open, is read here too: whether it is
+FerretDB, what reply batches it can take, and how far its clock is from ours.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from urllib.parse import urlsplit
 
 import pymongo
 from bson.errors import BSONError
+from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, PyMongoError
 
 from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.stored import StoredFormError
 from eventstore.urls import redact_url, url_password
 
 BACKEND: Final = "mongodb"
@@ -32,6 +36,33 @@ MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 def is_ferretdb(build_info: Mapping[str, Any]) -> bool:
     """Tell whether the server whose ``buildInfo`` reply this is runs FerretDB."""
     return "ferretdbVersion" in build_info
+
+
+def largest_safe_batch(database: Database[dict[str, Any]]) -> int | None:
+    """Return a cap on documents per reply batch, or None where the server caps replies itself.
+
+    MongoDB ends a reply batch at 16 MiB. FerretDB v1 does not: asked for 500 commits
+    of 128 KiB it answered with 53 MB, over its own 48 MB message limit, and the read
+    failed. Two documents of at most 16 MiB each always fit.
+    """
+    return 2 if is_ferretdb(database.command("buildInfo")) else None
+
+
+def server_clock_offset(database: Database[dict[str, Any]]) -> timedelta:
+    """Return how far the server's clock is ahead of ours, measured once by ``hello``.
+
+    A store's clock is ours plus this offset: exact to within half a round trip and the
+    server's millisecond. Zero if the server does not say its time.
+    """
+    before = datetime.now(UTC)
+    reply = database.command("hello")
+    after = datetime.now(UTC)
+    server = reply.get("localTime")
+    if not isinstance(server, datetime):
+        return timedelta(0)
+    if server.tzinfo is None:  # command replies ignore the client's tz_aware setting
+        server = server.replace(tzinfo=UTC)
+    return server - (before + (after - before) / 2)
 
 
 class MongoErrors:
@@ -51,11 +82,12 @@ class MongoErrors:
         """Raise a driver or BSON error inside as a :class:`StoreError` naming ``operation``.
 
         One that says the server cannot be reached (or any, while ``connecting``) is
-        raised as :class:`StoreUnavailableError` naming the redacted URL.
+        raised as :class:`StoreUnavailableError` naming the redacted URL. A stored
+        document the mapper cannot read is a :class:`StoreError` too.
         """
         try:
             yield
-        except (PyMongoError, BSONError) as exc:
+        except (PyMongoError, BSONError, StoredFormError) as exc:
             detail = self.scrub(f"{type(exc).__name__}: {exc}")
             if connecting or isinstance(exc, ConnectionFailure):
                 raise StoreUnavailableError(BACKEND, self.location, detail) from None

@@ -32,6 +32,7 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from eventstore.adapters.mongo_connection import DUPLICATE_KEY
 from eventstore.appending import StoredId
+from eventstore.stored import commit_key
 
 WATERMARK = "indexed"
 
@@ -39,15 +40,6 @@ WATERMARK = "indexed"
 def stream_commit_key(stream_id: str, first_version: int) -> str:
     """Return the ``_id`` of the ``stream_commits`` entry of a commit (unambiguous text)."""
     return json.dumps([stream_id, first_version], ensure_ascii=False, separators=(",", ":"))
-
-
-def commit_key(first_position: int) -> str:
-    """Return the ``_id`` of the commit starting at ``first_position``.
-
-    Zero-padded text, so ``_id`` order is position order and an ``_id`` lookup is the one
-    query FerretDB v1 answers without decoding every document.
-    """
-    return f"{first_position:020d}"
 
 
 class CommitIndex:
@@ -147,7 +139,9 @@ class CommitIndex:
             entry = self._events.find_one({"_id": event_id})
             if entry is not None:
                 found[event_id] = StoredId(
-                    entry["stream_id"], int(entry["position"]), int(entry["stream_version"])
+                    stream_id=entry["stream_id"],
+                    position=int(entry["position"]),
+                    stream_version=int(entry["stream_version"]),
                 )
         return found
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+from eventstore import arguments
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
 from eventstore.appending import (
     StoredId,
@@ -20,17 +21,10 @@ from eventstore.appending import (
     check_call,
     check_version,
 )
-from eventstore.clock import from_epoch_millis, to_epoch_millis, utc_now
-from eventstore.codec import dump_json, json_converter, load_json
-from eventstore.records import (
-    ANY,
-    AppendResult,
-    ExpectedVersion,
-    Metadata,
-    NewEvent,
-    RecordedEvent,
-)
+from eventstore.clock import utc_now
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
+from eventstore.stored import EVENT_COLUMNS, appended, from_row, to_recorded, to_row
 
 # SQLite caps the number of bound parameters in one statement.
 _IN_CHUNK = 500
@@ -55,10 +49,13 @@ CREATE TRIGGER IF NOT EXISTS events_are_append_only BEFORE DELETE ON events
 BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
 """
 
-_COLUMNS = (
-    "position, event_id, stream_id, stream_version, type, schema_version,"
-    " occurred_at, recorded_at, data, metadata"
+_COLUMNS = ", ".join(EVENT_COLUMNS)
+_READ_ALL = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608 -- constant column list
+_READ_STREAM = (
+    f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
+    " ORDER BY stream_version LIMIT ?"
 )
+_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant column list
 
 
 class SQLiteEventStore(SQLiteFile, EventStore):
@@ -84,25 +81,15 @@ class SQLiteEventStore(SQLiteFile, EventStore):
             version = self._stream_version(stream_id)
             check_version(stream_id, expected, version)
             head = self._head()
-            recorded_at = to_epoch_millis(utc_now())
-            db.executemany(
-                f"INSERT INTO events ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608 -- constant column list
-                [
-                    (
-                        head + offset,
-                        str(event.event_id),
-                        stream_id,
-                        version + offset,
-                        event.type,
-                        event.schema_version,
-                        to_epoch_millis(event.occurred_at),
-                        recorded_at,
-                        payload,
-                        dump_json(json_converter.unstructure(event.metadata)),
-                    )
-                    for offset, (event, payload) in enumerate(zip(events, payloads, strict=True), 1)
-                ],
+            stored = appended(
+                stream_id,
+                events,
+                payloads,
+                first_position=head + 1,
+                first_version=version + 1,
+                recorded_at=utc_now(),
             )
+            db.executemany(_INSERT, [to_row(event) for event in stored])
         return AppendResult(
             positions=tuple(range(head + 1, head + len(events) + 1)),
             stream_version=version + len(events),
@@ -118,7 +105,9 @@ class SQLiteEventStore(SQLiteFile, EventStore):
             query = f"SELECT {columns} FROM events WHERE event_id IN ({marks})"  # noqa: S608 -- placeholders only
             rows = self._db.execute(query, chunk)
             for event_id, stream, position, version in rows:
-                found[UUID(event_id)] = StoredId(stream, position, version)
+                found[UUID(event_id)] = StoredId(
+                    stream_id=stream, position=position, stream_version=version
+                )
         return found
 
     def _stream_version(self, stream_id: str) -> int:
@@ -134,18 +123,17 @@ class SQLiteEventStore(SQLiteFile, EventStore):
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[RecordedEvent]:
-        """Yield the log after ``after`` in batches of ``batch_size``; see the port."""
-        query = f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?"  # noqa: S608 -- constant column list
-        yield from self._paged(query, (), after, batch_size, key=_position)
+        """Return the log after ``after``, read in batches of ``batch_size``; see the port."""
+        after = arguments.position("after", after)
+        batch_size = arguments.batch_size(batch_size)
+        return self._paged(_READ_ALL, (), after, batch_size, key=_position)
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
-        """Yield the events of ``stream_id`` after ``after_version``; see the port."""
-        query = (
-            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
-            " ORDER BY stream_version LIMIT ?"
-        )
-        yield from self._paged(
-            query, (stream_id,), after_version, DEFAULT_BATCH_SIZE, key=_stream_version
+        """Return the events of ``stream_id`` after ``after_version``; see the port."""
+        stream_id = arguments.stream_id(stream_id)
+        after_version = arguments.position("after_version", after_version)
+        return self._paged(
+            _READ_STREAM, (stream_id,), after_version, DEFAULT_BATCH_SIZE, key=_stream_version
         )
 
     def _paged(
@@ -161,8 +149,8 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         while True:
             with self._translated("read"):
                 rows = self._db.execute(query, (*prefix, after, batch_size)).fetchall()
-            for row in rows:
-                event = _from_row(row)
+                events = [to_recorded(from_row(row)) for row in rows]
+            for event in events:
                 after = key(event)
                 yield event
             if len(rows) < batch_size:
@@ -170,6 +158,7 @@ class SQLiteEventStore(SQLiteFile, EventStore):
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
+        stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
             return self._stream_version(stream_id)
 
@@ -185,19 +174,3 @@ def _position(event: RecordedEvent) -> int:
 
 def _stream_version(event: RecordedEvent) -> int:
     return event.stream_version
-
-
-def _from_row(row: tuple[Any, ...]) -> RecordedEvent:
-    (position, event_id, stream_id, version, type_, schema, occurred, recorded, data, meta) = row
-    return RecordedEvent(
-        position=position,
-        event_id=UUID(event_id),
-        stream_id=stream_id,
-        stream_version=version,
-        type=type_,
-        schema_version=schema,
-        occurred_at=from_epoch_millis(occurred),
-        recorded_at=from_epoch_millis(recorded),
-        data=load_json(data),
-        metadata=json_converter.structure(load_json(meta), Metadata),
-    )

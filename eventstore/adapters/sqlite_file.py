@@ -3,22 +3,81 @@
 WAL (readers never block the writer), ``synchronous=FULL`` (an acknowledged write
 survives a power cut, not just a crash), autocommit with explicit transactions, and a
 writer that waits for another process's write lock before giving up. Every SQLite error
-leaves as a :class:`~eventstore.errors.StoreError`.
+leaves as a :class:`~eventstore.errors.StoreError`, classified by SQLite's result code
+(:func:`translate`), never by its message.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Final
 
 from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.stored import StoredFormError
 
 BACKEND = "sqlite"
 # How long a writer waits for another process's write lock before giving up.
 LOCK_TIMEOUT_SECONDS = 60.0
+
+LOCK_CONTENTION: Final = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+"""Primary result codes that say another connection (or statement) holds a lock."""
+UNAVAILABLE: Final = frozenset(
+    {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_PERM}
+)
+"""Primary result codes that say the file itself cannot be used: the store is unavailable."""
+MEANINGS: Final[Mapping[int, str]] = {
+    sqlite3.SQLITE_BUSY: "the file is locked by another connection",
+    sqlite3.SQLITE_LOCKED: "a table is locked by another statement on this connection",
+    sqlite3.SQLITE_FULL: "the disk is full, or the file reached its size limit",
+    sqlite3.SQLITE_READONLY: "the file cannot be written",
+    sqlite3.SQLITE_IOERR: "the operating system reported an I/O error",
+    sqlite3.SQLITE_CONSTRAINT: "a constraint refused the write",
+    sqlite3.SQLITE_CANTOPEN: "the file cannot be opened",
+    sqlite3.SQLITE_NOTADB: "the file is not an SQLite database",
+    sqlite3.SQLITE_CORRUPT: "the file is damaged",
+    sqlite3.SQLITE_PERM: "access to the file is denied",
+}
+"""What each primary result code means for a store, in a message."""
+
+
+def primary_code(exc: sqlite3.Error) -> int | None:
+    """Return SQLite's primary result code of ``exc`` (None if SQLite did not raise it).
+
+    Python 3.11 sets ``sqlite_errorcode`` to the extended code, whose low 8 bits are the
+    primary one (``SQLITE_BUSY_SNAPSHOT`` is a kind of ``SQLITE_BUSY``).
+    """
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def is_lock_contention(exc: sqlite3.Error) -> bool:
+    """Tell whether ``exc`` says a lock is held elsewhere, so waiting may cure it."""
+    return primary_code(exc) in LOCK_CONTENTION
+
+
+def describe(exc: sqlite3.Error) -> str:
+    """Return a message for ``exc``: its code's name and meaning, then SQLite's own text."""
+    code = primary_code(exc)
+    name = getattr(exc, "sqlite_errorname", None)
+    if code is None or code not in MEANINGS or not isinstance(name, str):
+        return f"{type(exc).__name__}: {exc}"
+    return f"{name}: {MEANINGS[code]} ({type(exc).__name__}: {exc})"
+
+
+def translate(exc: sqlite3.Error, operation: str, location: str) -> StoreError:
+    """Return the :class:`StoreError` that reports ``exc`` raised during ``operation``.
+
+    A file that cannot be used at all (:data:`UNAVAILABLE`) gives a
+    :class:`StoreUnavailableError` naming ``location``; anything else a plain
+    :class:`StoreError`.
+    """
+    if primary_code(exc) in UNAVAILABLE:
+        return StoreUnavailableError(BACKEND, location, describe(exc))
+    return StoreError(BACKEND, operation, describe(exc))
 
 
 class SQLiteFile:
@@ -38,7 +97,9 @@ class SQLiteFile:
             self._enter_wal_mode()
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(schema)
-        except (OSError, sqlite3.Error) as exc:
+        except sqlite3.Error as exc:
+            raise StoreUnavailableError(BACKEND, str(self.path), describe(exc)) from exc
+        except OSError as exc:
             raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
 
     def _enter_wal_mode(self) -> None:
@@ -55,17 +116,22 @@ class SQLiteFile:
                 self._db.execute("PRAGMA journal_mode=WAL")
                 return
             except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                if not is_lock_contention(exc) or time.monotonic() + pause > deadline:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, 0.1)
 
     @contextmanager
     def _translated(self, operation: str) -> Iterator[None]:
-        """Raise any SQLite error inside as a :class:`StoreError` naming ``operation``."""
+        """Raise any SQLite error inside, or an unreadable stored row, as a :class:`StoreError`.
+
+        The error is classified by its result code, as :func:`translate` says.
+        """
         try:
             yield
         except sqlite3.Error as exc:
+            raise translate(exc, operation, str(self.path)) from exc
+        except StoredFormError as exc:
             raise StoreError(BACKEND, operation, f"{type(exc).__name__}: {exc}") from exc
 
     @contextmanager

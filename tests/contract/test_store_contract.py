@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import attrs
 import pytest
@@ -15,11 +16,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cirec.config import open_store
+from eventstore.catalog import DomainEvent
 from eventstore.clock import utc_now
 from eventstore.codec import Codec
 from eventstore.errors import (
     AppendTooLargeError,
+    CirecError,
     DuplicateEventError,
+    InvalidArgumentError,
     InvalidEventError,
     WrongExpectedVersionError,
 )
@@ -54,6 +58,11 @@ def as_new(recorded: RecordedEvent) -> NewEvent:
         data=recorded.data,
         metadata=recorded.metadata,
     )
+
+
+def wrong(value: object) -> Any:
+    """Pass ``value`` where the signature wants another type, as an untyped caller might."""
+    return value
 
 
 def test_an_empty_store_has_nothing(store: EventStore) -> None:
@@ -107,17 +116,17 @@ def test_events_come_back_exactly_as_appended(store: EventStore, batch: list[New
 @fixture_per_test
 @given(domain_event=domain_events, meta=metadata, occurred_at=utc_times)
 def test_every_event_type_round_trips_through_the_store(
-    store: EventStore, domain_event: object, meta: Metadata, occurred_at: datetime
+    store: EventStore, domain_event: DomainEvent, meta: Metadata, occurred_at: datetime
 ) -> None:
     codec = Codec()
     record = codec.to_new_event(
-        domain_event,  # type: ignore[arg-type]
+        domain_event,
         event_id=uuid.uuid4(),
         occurred_at=occurred_at,
         metadata=meta,
     )
     head = store.head()
-    store.append(domain_event.stream_id, [record])  # type: ignore[attr-defined]
+    store.append(domain_event.stream_id, [record])
     (stored,) = store.read_all(after=head)
     assert codec.decode(stored) == domain_event
     assert stored.occurred_at == occurred_at
@@ -191,15 +200,92 @@ def test_malformed_appends_name_their_fault(
 ) -> None:
     batch = [event()] if events == "one" else events
     with pytest.raises(InvalidEventError) as caught:
-        store.append(stream_id, batch, ANY)  # type: ignore[arg-type]
+        store.append(stream_id, wrong(batch), ANY)
     assert caught.value.field == field
     assert store.head() == 0
+
+
+LONE_SURROGATE = "\ud800"
+Call = Callable[[EventStore], object]
+
+
+WRONG_APPENDS: list[tuple[str, Call, str]] = [
+    ("append(5, ...)", lambda s: s.append(wrong(5), [event()]), "stream_id"),
+    ("append(None, ...)", lambda s: s.append(wrong(None), [event()]), "stream_id"),
+    ("append(surrogate, ...)", lambda s: s.append(LONE_SURROGATE, [event()]), "stream_id"),
+    ("append(s, 5)", lambda s: s.append("s", wrong(5)), "events"),
+    ("append(s, None)", lambda s: s.append("s", wrong(None)), "events"),
+    ("append(s, 'text')", lambda s: s.append("s", wrong("text")), "events"),
+    ("append(s, generator)", lambda s: s.append("s", wrong(e for e in [event()])), "events"),
+    ("append(s, {0: event})", lambda s: s.append("s", wrong({0: event()})), "events"),
+]
+WRONG_READS: list[tuple[str, Call, str]] = [
+    ("read_all('1')", lambda s: s.read_all(wrong("1")), "after"),
+    ("read_all(1.5)", lambda s: s.read_all(wrong(1.5)), "after"),
+    ("read_all(None)", lambda s: s.read_all(wrong(None)), "after"),
+    ("read_all(True)", lambda s: s.read_all(True), "after"),
+    ("read_all(-1)", lambda s: s.read_all(-1), "after"),
+    ("read_all(2**63)", lambda s: s.read_all(2**63), "after"),
+    ("read_all(batch_size=0)", lambda s: s.read_all(batch_size=0), "batch_size"),
+    ("read_all(batch_size=-1)", lambda s: s.read_all(batch_size=-1), "batch_size"),
+    ("read_all(batch_size='5')", lambda s: s.read_all(batch_size=wrong("5")), "batch_size"),
+    ("read_all(batch_size=2**31)", lambda s: s.read_all(batch_size=2**31), "batch_size"),
+    ("read_stream(5)", lambda s: s.read_stream(wrong(5)), "stream_id"),
+    ("read_stream(None)", lambda s: s.read_stream(wrong(None)), "stream_id"),
+    ("read_stream(['s'])", lambda s: s.read_stream(wrong(["s"])), "stream_id"),
+    ("read_stream('')", lambda s: s.read_stream(""), "stream_id"),
+    ("read_stream(surrogate)", lambda s: s.read_stream(LONE_SURROGATE), "stream_id"),
+    ("read_stream(s,'1')", lambda s: s.read_stream("s", after_version=wrong("1")), "after_version"),
+    ("read_stream(s, -1)", lambda s: s.read_stream("s", after_version=-1), "after_version"),
+    ("read_stream(s, 2**63)", lambda s: s.read_stream("s", after_version=2**63), "after_version"),
+    ("stream_version(5)", lambda s: s.stream_version(wrong(5)), "stream_id"),
+    ("stream_version(None)", lambda s: s.stream_version(wrong(None)), "stream_id"),
+    ("stream_version(['s'])", lambda s: s.stream_version(wrong(["s"])), "stream_id"),
+    ("stream_version('')", lambda s: s.stream_version(""), "stream_id"),
+    ("stream_version(surrogate)", lambda s: s.stream_version(LONE_SURROGATE), "stream_id"),
+]
+
+
+@pytest.mark.parametrize(
+    ("call", "field"), [case[1:] for case in WRONG_APPENDS], ids=[c[0] for c in WRONG_APPENDS]
+)
+def test_an_append_of_wrong_types_is_an_invalid_event_naming_the_argument(
+    store: EventStore, call: Call, field: str
+) -> None:
+    store.append("s", [event()])
+    with pytest.raises(CirecError) as caught:
+        call(store)
+    assert type(caught.value) is InvalidEventError
+    assert caught.value.field == field
+    assert store.head() == 1
+
+
+@pytest.mark.parametrize(
+    ("call", "field"), [case[1:] for case in WRONG_READS], ids=[c[0] for c in WRONG_READS]
+)
+def test_a_read_with_wrong_arguments_is_refused_at_the_call_naming_the_argument(
+    store: EventStore, call: Call, field: str
+) -> None:
+    store.append("s", [event()])
+    # Refused when called, not on the first next(): nothing is iterated here.
+    with pytest.raises(CirecError) as caught:
+        call(store)
+    assert type(caught.value) is InvalidArgumentError
+    assert caught.value.field == field
+
+
+def test_the_widest_valid_arguments_are_accepted(store: EventStore) -> None:
+    store.append("s", [event()])
+    assert list(store.read_all(2**63 - 1, batch_size=2**31 - 1)) == []
+    assert [e.position for e in store.read_all(0, batch_size=1)] == [1]
+    assert list(store.read_stream("s", after_version=2**63 - 1)) == []
+    assert store.stream_version("never appended to") == 0
 
 
 @pytest.mark.parametrize("expected", [-1, "2", 1.5, True])
 def test_a_malformed_expected_version_is_refused(store: EventStore, expected: object) -> None:
     with pytest.raises(InvalidEventError) as caught:
-        store.append("s", [event()], expected)  # type: ignore[arg-type]
+        store.append("s", [event()], wrong(expected))
     assert caught.value.field == "expected_version"
 
 

@@ -48,13 +48,20 @@ def _docstrings_after_assignments(module: ast.Module) -> dict[str, str]:
 
 
 def recorder_methods() -> dict[str, list[str]]:
-    """Map each event type to the public ``Recorder`` methods that construct it, in source order."""
-    (recorder_class,) = ast.parse(inspect.getsource(Recorder)).body
+    """Map each event type to the public ``Recorder`` methods that construct it, in source order.
+
+    The methods are read from ``Recorder`` and from its bases in :mod:`eventstore`, which
+    hold its steps by job (generic, runs); ``Recorder``'s own come first.
+    """
     found: dict[str, list[str]] = {}
-    for method in ast.iter_child_nodes(recorder_class):
-        if isinstance(method, ast.FunctionDef) and not method.name.startswith("_"):
-            for event_type in _event_types_constructed(method):
-                found.setdefault(event_type, []).append(method.name)
+    for cls in Recorder.__mro__:
+        if not cls.__module__.startswith("eventstore."):
+            continue
+        (class_node,) = ast.parse(inspect.getsource(cls)).body
+        for method in ast.iter_child_nodes(class_node):
+            if isinstance(method, ast.FunctionDef) and not method.name.startswith("_"):
+                for event_type in _event_types_constructed(method):
+                    found.setdefault(event_type, []).append(method.name)
     return found
 
 
