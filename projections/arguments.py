@@ -8,15 +8,9 @@ every backend refuses the same calls with the same error, before it touches anyt
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Iterable
 
 from projections.errors import QueryArgumentError
-
-if TYPE_CHECKING:  # the port imports the projection, which imports the naming rules: this
-    from projections.store import Change
-
-D = TypeVar("D")
 
 
 def text(value: object, field: str) -> str:
@@ -46,11 +40,3 @@ def keys(values: Iterable[object]) -> list[str]:
 def batch(start: object, end: object) -> tuple[int, int]:
     """Return the positions a batch starts after and ends at, each checked to be an ``int``."""
     return whole_number(start, "start"), whole_number(end, "end")
-
-
-def changes(changes: Sequence[Change[D]]) -> None:
-    """Check the key and positions of every change to be written."""
-    for change in changes:
-        text(change.key, "key")
-        whole_number(change.position, "position")
-        optional_number(change.loaded_at, "loaded_at")

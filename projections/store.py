@@ -37,6 +37,7 @@ from typing import Generic, TypeVar
 from attrs import frozen
 
 from eventstore.closing import Closing
+from projections import arguments
 from projections.projection import Projection
 
 D = TypeVar("D")
@@ -60,6 +61,14 @@ class Change(Generic[D]):
     """The position of the last event now folded into ``document``."""
     loaded_at: int | None
     """The position the stored document had when loaded; None if there was none."""
+
+
+def check_changes(changes: Sequence[Change[D]]) -> None:
+    """Check the key and positions of every change to be written, before any is."""
+    for change in changes:
+        arguments.text(change.key, "key")
+        arguments.whole_number(change.position, "position")
+        arguments.optional_number(change.loaded_at, "loaded_at")
 
 
 class ReadModelStore(Closing):

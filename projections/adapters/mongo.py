@@ -61,7 +61,7 @@ from projections.adapters.mongo_documents import ServerTraits
 from projections.adapters.mongo_versions import VERSIONS, LiveQuery, MongoVersions
 from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
-from projections.store import Change, ReadModelStore, Versioned
+from projections.store import Change, ReadModelStore, Versioned, check_changes
 
 D = TypeVar("D")
 T = TypeVar("T")
@@ -210,7 +210,7 @@ class MongoReadModelStore(ReadModelStore):
         creates a dropped collection again on a write to it: it is dropped again).
         """
         documents = self._versions.documents(projection, version)
-        arguments.changes(changes)
+        check_changes(changes)
         if not changes:
             return
         replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]

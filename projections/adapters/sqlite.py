@@ -38,7 +38,7 @@ from projections.adapters import sqlite_versions as versions
 from projections.adapters.sqlite_tables import decode, table
 from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
-from projections.store import Change, ReadModelStore, Versioned
+from projections.store import Change, ReadModelStore, Versioned, check_changes
 
 D = TypeVar("D")
 
@@ -173,7 +173,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         :class:`StaleWriteError` for the first change whose condition fails.
         """
         table(projection, version)
-        arguments.changes(changes)
+        check_changes(changes)
         if not changes:
             return
         with self._translated("save"), self._write_transaction() as db:
