@@ -13,7 +13,7 @@ the active version up again, or stop if the version was the caller's choice).
 
 from __future__ import annotations
 
-from eventstore.errors import CirecError
+from eventstore.errors import CirecError, InvalidArgumentError
 
 _REPR_CHARS = 80
 """How much of a refused value's ``repr`` an error message shows."""
@@ -67,19 +67,20 @@ class UnusableNameError(ReadModelError):
         super().__init__(f"unusable {kind} name {_shown(name)}: {reason}")
 
 
-class QueryArgumentError(ReadModelError):
+class QueryArgumentError(ReadModelError, InvalidArgumentError):
     """Raised when an argument of a store or query call has the wrong type; nothing is read.
 
-    ``field`` names the argument, ``value`` is what was given and ``expected`` what it
-    must be. A store never converts such a value (``"1"`` is no run number, ``True`` is no
-    integer), so every backend refuses the same calls.
+    An :class:`~eventstore.errors.InvalidArgumentError` like the write side's, so one
+    ``except`` catches a wrong argument to either: ``field`` names the argument, ``value``
+    is what was given and ``expected`` what it must be. A store never converts such a
+    value (``"1"`` is no run number, ``True`` is no integer), so every backend refuses the
+    same calls.
     """
 
     def __init__(self, field: str, value: object, expected: str) -> None:
-        self.field = field
-        self.value = value
         self.expected = expected
-        super().__init__(f"{field} must be {expected}, got {type(value).__name__} {_shown(value)}")
+        reason = f"must be {expected}, got {type(value).__name__} {_shown(value)}"
+        InvalidArgumentError.__init__(self, field, reason, value)
 
 
 class InvalidProjectionError(ReadModelError):

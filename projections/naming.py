@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from eventstore.adapters import EVENT_STORE_NAMES
 from projections.arguments import text
 from projections.errors import UnusableNameError
 
@@ -31,17 +32,11 @@ VERSION: Final = re.compile(r"v([1-9][0-9]*)\Z")
 """What a version's name is: ``v`` and its number (from 1, no leading zero)."""
 SEPARATOR: Final = "__"
 """Between a projection's name and its version's, in a table or collection name."""
-RESERVED: Final = frozenset(
-    {
-        "events",  # the event log: a table in SQLite, a collection in MongoDB
-        "event_index",  # the MongoDB event store's lookup index (adapters/mongo_index.py)
-        "stream_index",
-        "index_meta",
-        "read_model_versions",  # the read-model stores' own bookkeeping
-        "read_model_batches",
-        "read_model_sequences",
-    }
-)
+RESERVED: Final = EVENT_STORE_NAMES | {
+    "read_model_versions",  # the read-model stores' own bookkeeping
+    "read_model_batches",
+    "read_model_sequences",
+}
 """Names of tables and collections the stores use themselves: no projection may take one."""
 SQLITE_PREFIX: Final = "sqlite_"
 """SQLite refuses to create tables whose names start with this."""

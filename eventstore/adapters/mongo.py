@@ -48,6 +48,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from eventstore import arguments
+from eventstore.adapters import EVENTS
 from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
@@ -68,8 +69,6 @@ from eventstore.errors import (
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 from eventstore.stored import appended, commit_document, commit_events, to_recorded
-
-EVENTS = "events"
 
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0

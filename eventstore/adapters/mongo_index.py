@@ -30,6 +30,7 @@ from pymongo.collection import Collection
 from pymongo.database import Database
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from eventstore.adapters import EVENT_INDEX, INDEX_META, STREAM_COMMITS, STREAM_INDEX
 from eventstore.adapters.mongo_connection import DUPLICATE_KEY
 from eventstore.appending import StoredId
 from eventstore.stored import commit_key
@@ -53,10 +54,10 @@ class CommitIndex:
                 name, write_concern=commits.write_concern, read_concern=commits.read_concern
             )
 
-        self._events = sibling("event_index")
-        self._streams = sibling("stream_index")
-        self._stream_commits = sibling("stream_commits")
-        self._meta = sibling("index_meta")
+        self._events = sibling(EVENT_INDEX)
+        self._streams = sibling(STREAM_INDEX)
+        self._stream_commits = sibling(STREAM_COMMITS)
+        self._meta = sibling(INDEX_META)
 
     def sync(self) -> int:
         """Index every commit above the watermark; return the head of the log."""

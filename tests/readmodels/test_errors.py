@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 
-from eventstore.errors import CirecError
+from eventstore.errors import CirecError, InvalidArgumentError
 from projections import errors
 from projections.errors import ReadModelError, StaleWriteError, VersionGoneError
 
@@ -32,7 +32,8 @@ def test_a_version_gone_is_no_stale_write() -> None:
 def test_an_argument_error_names_the_field_and_the_value() -> None:
     error = errors.QueryArgumentError("run_number", "1", "an integer")
     assert (error.field, error.value, error.expected) == ("run_number", "1", "an integer")
-    assert str(error) == "run_number must be an integer, got str '1'"
+    assert str(error) == "run_number: must be an integer, got str '1'"
+    assert isinstance(error, InvalidArgumentError)  # the write side's argument error too
     long = errors.QueryArgumentError("key", "x" * 500, "a string")
     assert len(str(long)) < 120  # a huge value is cut in the message, kept whole in .value
 

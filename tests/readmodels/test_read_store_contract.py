@@ -672,6 +672,7 @@ RESERVED_NAMES = [
     "event_index",
     "stream_index",
     "index_meta",
+    "stream_commits",
     "read_model_versions",
     "read_model_batches",
     "read_model_sequences",
