@@ -29,7 +29,7 @@ def expected_version_for(event: DomainEvent) -> ExpectedVersion:
     return event.expected_version if isinstance(event, RunStarted) else ANY
 
 
-@frozen
+@frozen(kw_only=True)
 class Receipt:
     """Where an event was stored."""
 

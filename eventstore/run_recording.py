@@ -35,7 +35,7 @@ from eventstore.recording import EventRecorder, Receipt
 START_RUN_DEADLINE_SECONDS = 30.0
 
 
-@frozen
+@frozen(kw_only=True)
 class RunHandle:
     """A started run: what the recorder needs to record the rest of it."""
 

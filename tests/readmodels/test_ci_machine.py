@@ -826,15 +826,21 @@ class CIMachine(RuleBasedStateMachine):
     def event_of_unknown_run(self, pipeline: PipelineRef, kind: type[Any], name: str) -> None:
         """An event of a run that never started (its pipeline may exist)."""
         run_id = self._new_id()
-        fake = Receipt(run_id, pipeline_stream("r", "u", "p"), 0, 0, False)
+        fake = Receipt(
+            event_id=run_id,
+            stream_id=pipeline_stream("r", "u", "p"),
+            position=0,
+            stream_version=0,
+            already_stored=False,
+        )
         run = RunHandle(
-            run_id,
-            1,
-            pipeline.repo_name,
-            pipeline.repo_url,
-            pipeline.branch,
-            pipeline.pipeline_name,
-            fake,
+            run_id=run_id,
+            run_number=1,
+            repo_name=pipeline.repo_name,
+            repo_url=pipeline.repo_url,
+            branch=pipeline.branch,
+            pipeline_name=pipeline.pipeline_name,
+            started=fake,
         )
         events: dict[type[Any], DomainEvent] = {
             StageStarted: StageStarted(run_id=run_id, stage_name=name),
