@@ -15,9 +15,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from types import TracebackType
 from typing import Final
 
+from eventstore.closing import Closing
 from eventstore.store import EventStore
 from eventstore.urls import StoreUrl, parse_store_url, redact_url
 from projections.run_queries import RunQueries
@@ -108,7 +108,7 @@ def open_parsed_read_side(where: StoreUrl) -> tuple[ReadModelStore, RunQueries]:
     return mongo, MongoRunQueries(mongo)
 
 
-class Stores:
+class Stores(Closing):
     """The stores of one URL, each opened on first use and all closed together.
 
     A command that only appends never opens the read models, and one that only reads
@@ -155,14 +155,3 @@ class Stores:
             if store is not None:
                 store.close()
         self._events = self._read_side = None
-
-    def __enter__(self) -> Stores:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.close()

@@ -53,8 +53,8 @@ from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
     MongoErrors,
+    connected,
     largest_safe_batch,
-    open_client,
     server_clock_offset,
 )
 from eventstore.adapters.mongo_index import CommitIndex
@@ -109,12 +109,7 @@ class MongoEventStore(EventStore):
     @classmethod
     def from_url(cls, url: str) -> MongoEventStore:
         """Connect to ``url`` as :func:`~.mongo_connection.open_client` says."""
-        client, database = open_client(url, "cirec")
-        try:
-            return cls(client, database, url)
-        except BaseException:
-            client.close()
-            raise
+        return connected(url, "cirec", lambda client, database: cls(client, database, url))
 
     def _translated(
         self, operation: str, *, connecting: bool = False

@@ -9,10 +9,10 @@ FerretDB, what reply batches it can take, and how far its clock is from ours.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 from urllib.parse import urlsplit
 
 import pymongo
@@ -23,6 +23,8 @@ from pymongo.errors import ConnectionFailure, PyMongoError
 from eventstore.errors import StoreError, StoreUnavailableError
 from eventstore.stored import StoredFormError
 from eventstore.urls import redact_url, url_password
+
+T = TypeVar("T")
 
 BACKEND: Final = "mongodb"
 DEFAULT_DATABASE: Final = "cirec"
@@ -92,6 +94,18 @@ class MongoErrors:
             if connecting or isinstance(exc, ConnectionFailure):
                 raise StoreUnavailableError(BACKEND, self.location, detail) from None
             raise StoreError(BACKEND, operation, detail) from None
+
+
+def connected(
+    url: str, appname: str, build: Callable[[pymongo.MongoClient[dict[str, Any]], str], T]
+) -> T:
+    """Return ``build(client, database)`` for a new client of ``url``; close it if that fails."""
+    client, database = open_client(url, appname)
+    try:
+        return build(client, database)
+    except BaseException:
+        client.close()
+        raise
 
 
 def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, Any]], str]:

@@ -52,7 +52,7 @@ from pymongo.collection import Collection
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
-from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, open_client
+from eventstore.adapters.mongo_connection import BACKEND, MongoErrors, connected
 from eventstore.errors import StoreError
 from projections import arguments, naming
 from projections.adapters import mongo_documents as stored
@@ -106,12 +106,9 @@ class MongoReadModelStore(ReadModelStore):
     @classmethod
     def from_url(cls, url: str, *, traits: ServerTraits | None = None) -> MongoReadModelStore:
         """Connect to ``url`` exactly as :meth:`MongoEventStore.from_url` does (same database)."""
-        client, database = open_client(url, "cirec-read-models")
-        try:
-            return cls(client, database, url, traits=traits)
-        except BaseException:
-            client.close()
-            raise
+        return connected(
+            url, "cirec-read-models", lambda client, db: cls(client, db, url, traits=traits)
+        )
 
     def _translated(
         self, operation: str, *, connecting: bool = False

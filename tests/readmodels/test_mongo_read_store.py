@@ -196,9 +196,9 @@ def test_user_names_are_values_never_operators(store: MongoReadModelStore) -> No
     assert store.get(SESSIONS, "$where") == session("$where")
     assert store.get(SESSIONS, "$ne") is None
     operator: Any = {"$ne": None}  # what an untyped caller may pass
-    with pytest.raises(QueryArgumentError, match="key must be a string"):
+    with pytest.raises(QueryArgumentError, match="key: must be a string"):
         store.get(SESSIONS, operator)
-    with pytest.raises(QueryArgumentError, match="repo_name must be a string"):
+    with pytest.raises(QueryArgumentError, match="repo_name: must be a string"):
         MongoRunQueries(store).runs(operator, URL, "build")
 
 
