@@ -19,7 +19,11 @@ from cirec.config import open_store
 from eventstore.records import RecordedEvent
 
 ROOT = Path(__file__).resolve().parents[1]
-WRITERS, EVENTS_EACH, STREAMS = 4, 500, 10
+WRITERS, STREAMS = 4, 10
+# Each poll of the tailing reader is a range query, which FerretDB v1 answers by decoding
+# every commit (docs/architecture.md): the test's cost grows with the square of the log
+# there, so FerretDB gets half the events; the contention of four writers is the same.
+EVENTS_EACH = {"sqlite": 500, "mongodb": 250}
 DEADLINE_SECONDS = 600
 
 pytestmark = pytest.mark.slow
@@ -46,11 +50,10 @@ def assert_gap_free_and_versioned(log: list[RecordedEvent]) -> None:
 
 
 def test_concurrent_writers_and_a_tailing_reader_agree_on_one_gap_free_log(
-    store_url: str,
+    store_url: str, backend: str
 ) -> None:
-    writers = [
-        start_worker("contend", store_url, w, EVENTS_EACH, STREAMS, w) for w in range(WRITERS)
-    ]
+    each = EVENTS_EACH[backend]
+    writers = [start_worker("contend", store_url, w, each, STREAMS, w) for w in range(WRITERS)]
     tailed: list[RecordedEvent] = []
     deadline = time.monotonic() + DEADLINE_SECONDS
     with open_store(store_url) as reader:
@@ -68,9 +71,9 @@ def test_concurrent_writers_and_a_tailing_reader_agree_on_one_gap_free_log(
         assert writer.returncode == 0, err
         print(out.strip())
 
-    assert len(log) == WRITERS * EVENTS_EACH
+    assert len(log) == WRITERS * each
     assert_gap_free_and_versioned(log)
     written = {(e.data["writer"], e.data["sequence"]) for e in log}
-    assert written == {(w, s) for w in range(WRITERS) for s in range(EVENTS_EACH)}
+    assert written == {(w, s) for w in range(WRITERS) for s in range(each)}
     # The reader saw every event exactly once, in order, while the writers ran.
     assert [(e.position, e.event_id) for e in tailed] == [(e.position, e.event_id) for e in log]
