@@ -1,16 +1,18 @@
 """cirec's write side: the event catalog, the store port and adapters, and the recorder.
 
-Typical use by a CI engine (:func:`cirec.open_store` reads ``MONGO_DB_URL``)::
+Typical use by a CI engine that embeds only this package::
 
-    from cirec import open_store
     from eventstore import Recorder
+    from eventstore.adapters.sqlite import SQLiteEventStore
 
-    with open_store() as store:          # MONGO_DB_URL, else the embedded SQLite file
+    with SQLiteEventStore("events.sqlite3") as store:   # or MongoEventStore.from_url(url)
         recorder = Recorder(store, actor="ci-engine")
         run = recorder.start_run(...)
 
-This package imports nothing of :mod:`projections` or :mod:`cirec`, reads no environment
-variable and connects nothing at import time.
+The application's ``cirec.open_store()`` opens the store the environment names
+(``MONGO_DB_URL``, else the embedded file). This package imports nothing of the read
+side or of the application, reads no environment variable and connects nothing at
+import time.
 """
 
 from eventstore.codec import Codec
