@@ -12,17 +12,16 @@ from bson.codec_options import CodecOptions
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventstore.codec import dump_json
-from projections.adapters.bson_documents import (
+from eventstore.adapters.bson_values import (
     ARRAY,
     BIG_INT,
     decode,
     decode_key,
     encode,
     encode_key,
-    from_bson,
-    to_bson,
 )
+from eventstore.codec import dump_json
+from projections.adapters.bson_documents import from_bson, to_bson
 from projections.documents import (
     PipelineEntry,
     RepoConfigDocument,
