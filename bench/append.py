@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from bench.backends import Place, mongo_client, raw_collection, raw_sqlite
 from bench.figures import Figure
@@ -21,7 +22,14 @@ from cirec.config import open_store
 from eventstore.clock import utc_now
 from eventstore.codec import dump_json
 from eventstore.records import ANY, NewEvent
-from eventstore.stored import EVENT_COLUMNS, StoredEvent, appended, commit_document, to_row
+from eventstore.stored import (
+    EVENT_COLUMNS,
+    CommitPlace,
+    StoredEvent,
+    appended,
+    commit_document,
+    to_row,
+)
 from tools.workload import Append
 
 ROUNDS = 4
@@ -125,14 +133,14 @@ def _raw_writers(place: Place) -> tuple[Writer, Writer, Callable[[], None]]:
     def mongo_many(appends: Sequence[Append]) -> Callable[[], None]:
         def run() -> None:
             for a in appends:
-                collection.insert_one(commit_document(log.stored(a.stream_id, a.events)))
+                collection.insert_one(log.commit(a.stream_id, a.events))
 
         return run
 
     def mongo_one(appends: Sequence[Append]) -> Callable[[], None]:
         def run() -> None:
             for a in appends:
-                collection.insert_one(commit_document(log.stored(a.stream_id, a.events[:1])))
+                collection.insert_one(log.commit(a.stream_id, a.events[:1]))
 
         return run
 
@@ -144,6 +152,7 @@ class _RawLog:
 
     def __init__(self) -> None:
         self.head = 0
+        self.log_bytes = 0
 
     def stored(self, stream_id: str, events: Sequence[NewEvent]) -> list[StoredEvent]:
         """Return what the store would store for an append of ``events``, placed at the head.
@@ -161,3 +170,21 @@ class _RawLog:
             first_version=first,
             recorded_at=utc_now(),
         )
+
+    def commit(self, stream_id: str, events: Sequence[NewEvent]) -> dict[str, Any]:
+        """Return the commit document the store would insert for ``events`` at the head.
+
+        As in :meth:`stored`, each stream version is the position, and the stream's byte
+        total is the log's: numbers of the same size, without the store's lookups.
+        """
+        first = self.head + 1
+        self.head += len(events)
+        place = CommitPlace(
+            first_position=first,
+            first_version=first,
+            log_from=self.log_bytes,
+            stream_from=self.log_bytes,
+        )
+        document = commit_document(stream_id, events, place, utc_now())
+        self.log_bytes = int(document["log_to"])
+        return document

@@ -9,15 +9,15 @@ column order. The functions here are the only code that knows the stored shapes:
 * :func:`to_row` and :func:`from_row` give the embedded store its row, one per event:
   :data:`EVENT_COLUMNS` in order, times as whole milliseconds since the epoch, metadata
   as JSON text;
-* :func:`commit_document` and :func:`commit_events` give MongoDB its commit document,
-  one per append: its placement once, then its events, times as BSON dates, metadata
-  as a sub-document.
+* :func:`commit_document` and :func:`commit_records` give MongoDB its commit document,
+  one per append: its placement and byte totals once, then its events, each with its
+  position, times as BSON dates, payload and metadata as sub-documents a MongoDB user
+  can query (users' keys escaped reversibly by :mod:`eventstore.bson_values`).
 
-cattrs converters do the (un)structuring. Both stores keep each payload as JSON text
-(the text :func:`~eventstore.appending.check_call` encoded once to measure the append),
-so a change of MongoDB's payload to BSON belongs here alone: in :class:`_CommitEvent`
-and the commit converter. Logs already written must stay readable, so every shape here
-is pinned by ``tests/test_stored_shapes.py``; change one only with a migration.
+cattrs converters do the (un)structuring. The embedded store keeps each payload as the
+JSON text :func:`~eventstore.appending.check_call` encoded once to measure the append.
+Logs already written must stay readable, so every shape here is pinned by
+``tests/test_stored_shapes.py``; change one only with a migration.
 """
 
 from __future__ import annotations
@@ -28,11 +28,13 @@ from typing import Any, Final
 from uuid import UUID
 
 import attrs
+import bson
 import cattrs
 from attrs import frozen
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 from cattrs.preconf.bson import make_converter as make_bson_converter
 
+from eventstore import bson_values
 from eventstore.clock import from_epoch_millis, to_epoch_millis
 from eventstore.codec import dump_json, load_json
 from eventstore.errors import InvalidEventError
@@ -177,18 +179,17 @@ def from_row(row: Sequence[Any]) -> StoredEvent:
 
 @frozen(kw_only=True)
 class _CommitEvent:
-    """One event inside a commit document: its envelope; its place is the commit's."""
+    """One event inside a commit document, as a MongoDB user queries it."""
 
+    position: int
+    stream_version: int
     event_id: UUID
     type: str
     schema_version: int
     occurred_at: datetime
-    data: str
-    """JSON text: FerretDB v1 refuses nested arrays and keys like ``$where`` or ``a.b``."""
+    data: dict[str, Any]
+    """The payload as a BSON-safe document (:func:`eventstore.bson_values.encode`)."""
     metadata: Metadata
-
-
-_COMMIT_EVENT_FIELDS: Final = tuple(field.name for field in attrs.fields(_CommitEvent))
 
 
 @frozen(kw_only=True)
@@ -203,16 +204,31 @@ class _Commit:
     first_version: int
     last_version: int
     recorded_at: datetime
-    event_ids: list[str]
-    """The events' ids again, so the lookup index is built without decoding events."""
+    log_to: int
+    """Bytes of commits in the log up to and including this one (a running total)."""
+    stream_to: int
+    """Bytes of commits in this stream up to and including this one."""
     events: list[_CommitEvent]
+
+
+@frozen(kw_only=True)
+class CommitPlace:
+    """Where a commit goes: its first position and version, and the byte totals before it.
+
+    ``log_from`` and ``stream_from`` are the ``log_to`` and ``stream_to`` of the commits
+    before it in the log and in its stream (0 for the first).
+    """
+
+    first_position: int
+    first_version: int
+    log_from: int
+    stream_from: int
 
 
 def commit_key(first_position: int) -> str:
     """Return the ``_id`` of the commit starting at ``first_position``.
 
-    Zero-padded text, so ``_id`` order is position order and an ``_id`` lookup is the one
-    query FerretDB v1 answers without decoding every document.
+    Zero-padded text, so ``_id`` order is position order.
     """
     return f"{first_position:020d}"
 
@@ -234,43 +250,66 @@ def _make_commit_converter() -> cattrs.Converter:
 _commits = _make_commit_converter()
 
 
-def commit_document(events: Sequence[StoredEvent]) -> dict[str, Any]:
-    """Return the commit document of one append's stored events (one stream, in order)."""
-    first, last = events[0], events[-1]
+def commit_document(
+    stream_id: str, events: Sequence[NewEvent], place: CommitPlace, recorded_at: datetime
+) -> dict[str, Any]:
+    """Return the commit document of one append: ``events`` placed at ``place``.
+
+    Its ``log_to`` and ``stream_to`` add the document's own encoded size (without them)
+    to the totals before it, so a reader can ask for the commits that fill a byte budget.
+    """
     commit = _Commit(
-        id=commit_key(first.position),
-        first=first.position,
-        last=last.position,
-        stream_id=first.stream_id,
-        first_version=first.stream_version,
-        last_version=last.stream_version,
-        recorded_at=first.recorded_at,
-        event_ids=[str(event.event_id) for event in events],
+        id=commit_key(place.first_position),
+        first=place.first_position,
+        last=place.first_position + len(events) - 1,
+        stream_id=stream_id,
+        first_version=place.first_version,
+        last_version=place.first_version + len(events) - 1,
+        recorded_at=recorded_at,
+        log_to=0,
+        stream_to=0,
         events=[
-            _CommitEvent(**{name: getattr(event, name) for name in _COMMIT_EVENT_FIELDS})
-            for event in events
+            _CommitEvent(
+                position=place.first_position + offset,
+                stream_version=place.first_version + offset,
+                event_id=event.event_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                occurred_at=event.occurred_at,
+                data=bson_values.encode(event.data),
+                metadata=event.metadata,
+            )
+            for offset, event in enumerate(events)
         ],
     )
     document: dict[str, Any] = _commits.unstructure(commit)
+    size = len(bson.encode(document))
+    document["log_to"] = place.log_from + size
+    document["stream_to"] = place.stream_from + size
     return document
 
 
-def commit_events(document: Mapping[str, Any]) -> list[StoredEvent]:
-    """Return the stored events of a commit document, in order.
+def commit_records(document: Mapping[str, Any]) -> list[RecordedEvent]:
+    """Return the events of a commit document, in order.
 
     Raises :class:`StoredFormError` for a document not in the commit form.
     """
     try:
         commit = _commits.structure(document, _Commit)
+        return [
+            RecordedEvent(
+                event_id=event.event_id,
+                type=event.type,
+                schema_version=event.schema_version,
+                occurred_at=event.occurred_at,
+                data=bson_values.decode(event.data),
+                metadata=event.metadata,
+                stream_id=commit.stream_id,
+                stream_version=event.stream_version,
+                position=event.position,
+                recorded_at=commit.recorded_at,
+            )
+            for event in commit.events
+        ]
     except _UNREADABLE as exc:
         raise StoredFormError(f"commit {document.get('_id')!r}: {exc}") from exc
-    return [
-        StoredEvent(
-            **attrs.asdict(event, recurse=False),
-            position=commit.first + offset,
-            stream_id=commit.stream_id,
-            stream_version=commit.first_version + offset,
-            recorded_at=commit.recorded_at,
-        )
-        for offset, event in enumerate(commit.events)
-    ]

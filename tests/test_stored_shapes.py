@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import bson
 import pymongo
 import pytest
 
@@ -25,6 +26,7 @@ from tests.backends import drop_mongo_database, fresh_mongo_url
 
 EVENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 SECOND_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
+THIRD_ID = uuid.UUID("00000000-0000-4000-8000-000000000003")
 CORRELATION = uuid.UUID("00000000-0000-4000-8000-0000000000c0")
 OCCURRED = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
 OCCURRED_MS = 1714979289123
@@ -52,6 +54,11 @@ SQLITE_COLUMNS = [
     "data",
     "metadata",
 ]
+DATA_DOCUMENT = {
+    "name": "déploiement",
+    "nested": [{"%a": [1, 2]}, {"%24where": "x", "a%2Eb": None}],
+    "f": 1.5,
+}
 COMMIT_FIELDS = [
     "_id",
     "first",
@@ -60,10 +67,20 @@ COMMIT_FIELDS = [
     "first_version",
     "last_version",
     "recorded_at",
-    "event_ids",
+    "log_to",
+    "stream_to",
     "events",
 ]
-COMMIT_EVENT_FIELDS = ["event_id", "type", "schema_version", "occurred_at", "data", "metadata"]
+COMMIT_EVENT_FIELDS = [
+    "position",
+    "stream_version",
+    "event_id",
+    "type",
+    "schema_version",
+    "occurred_at",
+    "data",
+    "metadata",
+]
 
 
 def first_event(**changes: Any) -> NewEvent:
@@ -167,13 +184,15 @@ def test_mongodb_writes_one_commit_document_per_append_in_this_shape(mongo_url: 
     second = first_event(event_id=SECOND_ID, metadata=Metadata(), data={})
     with open_store(mongo_url) as store:
         store.append("s", [first_event(), second])
-    (commit,) = raw_commits(mongo_url)
+        store.append("t", [first_event(event_id=THIRD_ID, data={})])
+    commit, other = raw_commits(mongo_url)
     assert list(commit) == COMMIT_FIELDS
     assert [list(event) for event in commit["events"]] == [COMMIT_EVENT_FIELDS] * 2
     assert list(commit["events"][0]["metadata"]) == list(METADATA_DOCUMENT)
     recorded = commit["recorded_at"]
     assert isinstance(recorded, datetime)
     assert abs((recorded - datetime.now(UTC)).total_seconds()) < 60
+    size = len(bson.encode(commit | {"log_to": 0, "stream_to": 0}))
     assert commit == {
         "_id": "00000000000000000001",
         "first": 1,
@@ -182,38 +201,49 @@ def test_mongodb_writes_one_commit_document_per_append_in_this_shape(mongo_url: 
         "first_version": 1,
         "last_version": 2,
         "recorded_at": recorded,
-        "event_ids": [str(EVENT_ID), str(SECOND_ID)],
+        "log_to": size,
+        "stream_to": size,
         "events": [
             {
+                "position": 1,
+                "stream_version": 1,
                 "event_id": str(EVENT_ID),
                 "type": "StageStarted",
                 "schema_version": 2,
                 "occurred_at": OCCURRED,
-                "data": DATA_TEXT,
+                "data": DATA_DOCUMENT,
                 "metadata": METADATA_DOCUMENT,
             },
             {
+                "position": 2,
+                "stream_version": 2,
                 "event_id": str(SECOND_ID),
                 "type": "StageStarted",
                 "schema_version": 2,
                 "occurred_at": OCCURRED,
-                "data": "{}",
+                "data": {},
                 "metadata": {"correlation_id": None, "causation_id": None, "actor": None},
             },
         ],
     }
+    # The byte totals run on across the log, and start again in each stream.
+    other_size = len(bson.encode(other | {"log_to": 0, "stream_to": 0}))
+    assert (other["_id"], other["log_to"], other["stream_to"]) == (
+        "00000000000000000003",
+        size + other_size,
+        other_size,
+    )
 
 
-def test_a_commit_as_earlier_versions_wrote_it_reads_back(mongo_url: str) -> None:
-    recorded_at = datetime(2024, 5, 6, 7, 8, 9, 124000, tzinfo=UTC)
-    commit = {
+def test_a_log_in_the_earlier_layout_is_refused_and_left_as_it_is(mongo_url: str) -> None:
+    earlier = {
         "_id": "00000000000000000001",
         "first": 1,
         "last": 1,
         "stream_id": "s",
         "first_version": 1,
         "last_version": 1,
-        "recorded_at": recorded_at,
+        "recorded_at": datetime(2024, 5, 6, 7, 8, 9, 124000, tzinfo=UTC),
         "event_ids": [str(EVENT_ID)],
         "events": [
             {
@@ -226,13 +256,13 @@ def test_a_commit_as_earlier_versions_wrote_it_reads_back(mongo_url: str) -> Non
             }
         ],
     }
-    with open_store(mongo_url) as store:
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url)
-        with client:
-            client.get_default_database()["events"].insert_one(commit)
-        (stored,) = store.read_all()
-        assert store.head() == 1  # found above the index's watermark
-    assert stored == expected_recorded(first_event(), 1, recorded_at)
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(mongo_url, tz_aware=True)
+    with client:
+        client.get_default_database()["events"].insert_one(earlier)
+    with pytest.raises(StoreError) as caught:
+        open_store(mongo_url)
+    assert "earlier layout" in caught.value.detail
+    assert raw_commits(mongo_url) == [earlier]
 
 
 @pytest.mark.parametrize(

@@ -2,32 +2,38 @@
 
 One append is one *commit* document holding its events, so it is atomic by the server's
 single-document guarantee. The commit's ``_id`` is the position of its first event, and
-a writer inserts it at exactly ``head + 1``, under the unique ``_id`` index. So:
+a writer inserts it at exactly ``tip + 1``, where its *tip* is a position that was once
+the last of the log (its own last commit's, or one it read), under the unique ``_id``
+index. Positions are contiguous, so a position that was once the last stays the end of
+a commit forever, and:
 
 * positions are gap-free: a commit at ``X`` can only be inserted once the commit ending
-  at ``X - 1`` exists, and only one commit can take ``X``; a loser re-reads and retries;
+  at ``X - 1`` exists, and only one commit can take ``X``; a loser reads the commits
+  after its tip (one query, no payloads) and tries again at once, at the new tip;
 * commits become visible in position order, so a reader never later finds an event at
   or below a position it has passed;
-* a successful insert at ``head + 1`` proves the log was exactly what the writer had
-  checked: its version check and event-id check held at the moment of the insert. This
-  is what makes them atomic without transactions.
+* a successful insert at ``tip + 1`` proves the log still ended at the tip, so every
+  check the writer read since it learned the tip (the stream's version, which of its
+  event ids are stored) still held at the moment of the insert: the checks and the
+  insert are atomic without a transaction.
 
-The checks read the lookup index of :mod:`eventstore.adapters.mongo_index`, which is
-complete up to its watermark; an append that finds commits above it (by colliding with
-them, or by failing a check) brings it up to date before it tries again or refuses. The
-``last`` and ``(stream_id, first_version)`` unique indexes catch some of the same
-conflicts a second time.
+An append with no conflict sends 2 commands on MongoDB (the stream's version, the
+insert: the unique ``event_ids`` index refuses a stored id) and 3 on FerretDB v1, which
+enforces no uniqueness through an array and so is asked for the ids first. The
+unique ``(stream_id, first_version)`` index catches a stale version a second time.
+Why no writer starves behind others, and what bounds an append, is argued in
+``docs/architecture.md`` ("Concurrent appends").
 
-Each event's ``data`` is kept as JSON text: payloads hold users' keys (``$where``,
-``deploy.prod``) and nested arrays, which FerretDB v1 refuses, and text gives back the
-very same value on every backend. See ``docs/architecture.md`` for the argument in full.
+Payloads are BSON documents, users' keys escaped reversibly (:mod:`eventstore.bson_values`),
+so ``db.events`` can be queried by type, stream, status or time from any MongoDB client
+(``docs/operations.md`` gives the queries).
 """
 
 from __future__ import annotations
 
-import contextlib
 import random
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
@@ -36,42 +42,42 @@ from uuid import UUID
 
 import bson
 import pymongo
-from pymongo import ASCENDING
 from pymongo.collection import Collection
-from pymongo.errors import (
-    AutoReconnect,
-    DocumentTooLarge,
-    DuplicateKeyError,
-    PyMongoError,
-)
+from pymongo.errors import AutoReconnect, DocumentTooLarge, DuplicateKeyError, PyMongoError
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from eventstore import arguments
 from eventstore.adapters import EVENTS
+from eventstore.adapters import mongo_commits as commits
+from eventstore.adapters.mongo_commits import Tip
 from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
     MongoErrors,
     connected,
-    largest_safe_batch,
+    is_ferretdb,
     server_clock_offset,
 )
-from eventstore.adapters.mongo_index import CommitIndex
-from eventstore.appending import already_stored, check_call, check_version
+from eventstore.appending import StoredId, already_stored, check_call, check_version
 from eventstore.clock import to_millis
-from eventstore.errors import (
-    AppendTooLargeError,
-    DuplicateEventError,
-    StoreError,
-    WrongExpectedVersionError,
+from eventstore.errors import AppendTooLargeError, StoreError
+from eventstore.records import (
+    ANY,
+    AppendResult,
+    ExpectedVersion,
+    NewEvent,
+    RecordedEvent,
+    expectation_met,
 )
-from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
-from eventstore.stored import appended, commit_document, commit_events, to_recorded
+from eventstore.stored import CommitPlace, commit_document, commit_key, commit_records
+
+Raw = dict[str, Any]
 
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
+REMEMBERED_STREAMS = 4096  # streams whose tip a store keeps between appends
 BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
 
 
@@ -80,28 +86,25 @@ class MongoEventStore(EventStore):
 
     backend = BACKEND
 
-    def __init__(
-        self, client: pymongo.MongoClient[dict[str, Any]], database: str, url: str
-    ) -> None:
+    def __init__(self, client: pymongo.MongoClient[Raw], database: str, url: str) -> None:
         self._client = client
         self._errors = MongoErrors(url)
         # Majority writes and reads: a position the log has shown can never be rolled back.
-        self._events: Collection[dict[str, Any]] = client[database].get_collection(
+        self._events: Collection[Raw] = client[database].get_collection(
             EVENTS,
             write_concern=WriteConcern(w="majority", j=True),
             read_concern=ReadConcern("majority"),
         )
-        with self._translated("creating indexes", connecting=True):
-            self._events.create_index([("last", ASCENDING)], unique=True, name="position_last")
-            self._events.create_index(
-                [("stream_id", ASCENDING), ("first_version", ASCENDING)],
-                unique=True,
-                name="stream_version",
-            )
-        self._index = CommitIndex(self._events.database, self._events)
-        with self._translated("reading the server's clock", connecting=True):
+        with self._translated("opening the log", connecting=True):
+            # One at a time: FerretDB v1.24 panics on a createIndexes of several indexes
+            # that all exist already.
+            for index in commits.INDEXES:
+                self._events.create_indexes([index])
+            self._ids_unique = not is_ferretdb(self._events.database.command("buildInfo"))
             self._clock_offset = server_clock_offset(self._events.database)
-            self._max_batch = largest_safe_batch(self._events.database)
+            _refuse_earlier_layout(self._events)
+            self._tip = commits.log_tip(self._events)
+        self._streams: OrderedDict[str, Tip] = OrderedDict()
 
     def _store_clock(self) -> datetime:
         return to_millis(datetime.now(UTC) + self._clock_offset)
@@ -122,102 +125,121 @@ class MongoEventStore(EventStore):
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
-        """Insert one commit at the head of the log; see the module docs and the port."""
-        expected, payloads = check_call(stream_id, events, expected_version)
+        """Insert one commit at the end of the log; see the module docs and the port."""
+        expected, _ = check_call(stream_id, events, expected_version)
         ids = [str(event.event_id) for event in events]
         deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
-        attempt, synced = 0, False
         with self._translated("append"):
+            known = self._streams.get(stream_id)
+            stream = known or self._read_stream_tip(stream_id)
+            fresh = known is None
+            stored = {} if self._ids_unique else commits.stored_ids(self._events, ids)
+            attempt = 0
             while True:
                 attempt += 1
+                retry = already_stored(stream_id, events, _by_uuid(stored))
+                if retry is not None:
+                    return retry
+                if not fresh and not expectation_met(expected, stream.last):
+                    # Only the server's answer may refuse: the remembered tip may be old.
+                    stream, fresh = self._read_stream_tip(stream_id), True
+                    continue
+                check_version(stream_id, expected, stream.last)
+                tip = self._tip
+                place = CommitPlace(
+                    first_position=tip.last + 1,
+                    first_version=stream.last + 1,
+                    log_from=tip.bytes_to,
+                    stream_from=stream.bytes_to,
+                )
+                commit = commit_document(stream_id, events, place, self._store_clock())
                 try:
-                    # Optimistically take the watermark as the head. Commits above it make
-                    # the insert collide, or the checks fail on a stale index: either way
-                    # the next attempt syncs first, and only a synced check may refuse.
-                    head = self._index.sync() if synced else self._index.watermark()
-                    try:
-                        retry, version = self._check(stream_id, events, ids, expected)
-                    except (WrongExpectedVersionError, DuplicateEventError):
-                        if synced:
-                            raise
-                        synced = True
-                        continue
-                    if retry is not None:
-                        return retry
-                    commit = commit_document(
-                        appended(
-                            stream_id,
-                            events,
-                            payloads,
-                            first_position=head + 1,
-                            first_version=version + 1,
-                            recorded_at=self._store_clock(),
-                        )
-                    )
-                    self._insert_commit(commit)
-                    break
+                    self._insert(commit)
                 except (DuplicateKeyError, AutoReconnect) as exc:
-                    # Another writer took the position or the stream version, or the link
-                    # dropped and the insert may have landed: re-read; the id check makes
-                    # a second try of a landed insert return it instead of storing it twice.
-                    synced = True
+                    # Another writer took the position, or the link dropped and the insert
+                    # may have landed: the commits after the tip tell which (our own ids
+                    # among them make the retry return the stored append).
                     if time.monotonic() > deadline:
                         detail = self._errors.scrub(f"gave up after {attempt} attempts: {exc}")
                         raise StoreError(BACKEND, "append", detail) from None
-                    _back_off(attempt)
-        # The commit is durable now; if indexing it fails, the next sync of any writer
-        # indexes it (see mongo_index), so the append has succeeded either way.
-        with contextlib.suppress(PyMongoError):
-            self._index.add([commit])
-        return AppendResult(
-            positions=tuple(range(head + 1, head + 1 + len(events))),
-            stream_version=version + len(events),
-        )
+                    stream, stored = self._catch_up(stream_id, ids, stream, stored, attempt)
+                    fresh = True
+                    continue
+                self._tip = Tip(int(commit["last"]), int(commit["log_to"]))
+                self._remember(
+                    stream_id, Tip(int(commit["last_version"]), int(commit["stream_to"]))
+                )
+                return AppendResult(
+                    positions=tuple(range(place.first_position, int(commit["last"]) + 1)),
+                    stream_version=int(commit["last_version"]),
+                )
 
-    def _check(
+    def _read_stream_tip(self, stream_id: str) -> Tip:
+        """Return the server's tip of ``stream_id``, and remember it."""
+        tip = commits.stream_tip(self._events, stream_id)
+        self._remember(stream_id, tip)
+        return tip
+
+    def _remember(self, stream_id: str, tip: Tip) -> None:
+        """Keep ``tip`` as the last seen of ``stream_id``, forgetting the least recent."""
+        self._streams[stream_id] = tip
+        self._streams.move_to_end(stream_id)
+        while len(self._streams) > REMEMBERED_STREAMS:
+            self._streams.popitem(last=False)
+
+    def _catch_up(
         self,
         stream_id: str,
-        events: Sequence[NewEvent],
         ids: list[str],
-        expected: ExpectedVersion,
-    ) -> tuple[AppendResult | None, int]:
-        """Check the call's ids and expected version against the index.
+        stream: Tip,
+        stored: dict[str, StoredId],
+        attempt: int,
+    ) -> tuple[Tip, dict[str, StoredId]]:
+        """Bring the tip, the stream's tip and the stored ids up to date after a collision."""
+        delta = commits.after_tip(self._events, self._tip, ids)
+        if delta is not None and delta.tip != self._tip:
+            self._tip = delta.tip
+            for other, tip in delta.streams.items():
+                self._remember(other, tip)
+            return delta.streams.get(stream_id, stream), stored | delta.ids
+        # Nothing after the tip, or too much to read: the collision was on an index other
+        # than the position (the stream moved before our tip, an id is stored), or the
+        # tip is far behind. Read everything afresh; if nothing changed, a replica has not
+        # shown the winner yet: wait a moment.
+        tip = commits.log_tip(self._events)
+        fresh_stream = self._read_stream_tip(stream_id)
+        fresh_stored = commits.stored_ids(self._events, ids)
+        if (tip, fresh_stream, fresh_stored) == (self._tip, stream, stored):
+            _back_off(attempt)
+        self._tip = tip
+        return fresh_stream, fresh_stored
 
-        Returns the stored result of a retried append (or None) and the stream's version.
-        """
-        stored = self._index.stored_ids(ids)
-        retry = already_stored(stream_id, events, {UUID(k): where for k, where in stored.items()})
-        if retry is not None:
-            return retry, retry.stream_version
-        version = self._index.stream_version(stream_id)
-        check_version(stream_id, expected, version)
-        return None, version
-
-    def _insert_commit(self, commit: dict[str, Any]) -> None:
+    def _insert(self, commit: Raw) -> None:
         """Insert ``commit``; collisions propagate as ``DuplicateKeyError`` for the retry loop."""
         try:
             self._events.insert_one(commit)
         except DocumentTooLarge:
-            size = len(bson.encode(commit))
-            raise AppendTooLargeError(commit["stream_id"], size, MAX_DOCUMENT_BYTES) from None
+            raise AppendTooLargeError(
+                commit["stream_id"], len(bson.encode(commit)), MAX_DOCUMENT_BYTES
+            ) from None
         except DuplicateKeyError:
             raise
         except PyMongoError as exc:
             if getattr(exc, "code", None) == BSON_OBJECT_TOO_LARGE:
-                size = len(bson.encode(commit))
-                raise AppendTooLargeError(commit["stream_id"], size, MAX_DOCUMENT_BYTES) from None
+                raise AppendTooLargeError(
+                    commit["stream_id"], len(bson.encode(commit)), MAX_DOCUMENT_BYTES
+                ) from None
             raise
 
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
     ) -> Iterator[RecordedEvent]:
-        """Return the log after ``after``, ``batch_size`` commits per round trip; see the port."""
+        """Return the log after ``after``, a byte budget of commits per query; see the port."""
         after = arguments.position("after", after)
         batch_size = arguments.batch_size(batch_size)
-        return self._read_commits(
-            {"last": {"$gt": after}},
-            "last",
-            min(batch_size, self._max_batch or batch_size),
+        return self._paged(
+            lambda: commits.holding_position(self._events, after + 1),
+            lambda last: commits.next_in_log(self._events, last, batch_size),
             lambda event: event.position > after,
         )
 
@@ -225,42 +247,64 @@ class MongoEventStore(EventStore):
         """Return the events of ``stream_id`` after ``after_version``; see the port."""
         stream_id = arguments.stream_id(stream_id)
         after_version = arguments.position("after_version", after_version)
-        return self._read_commits(
-            {"stream_id": stream_id, "last_version": {"$gt": after_version}},
-            "first_version",
-            self._max_batch or DEFAULT_BATCH_SIZE,
+        return self._paged(
+            lambda: commits.holding_version(self._events, stream_id, after_version + 1),
+            lambda last: commits.next_in_stream(self._events, last, DEFAULT_BATCH_SIZE),
             lambda event: event.stream_version > after_version,
         )
 
-    def _read_commits(
+    def _paged(
         self,
-        query: dict[str, Any],
-        order: str,
-        batch_size: int,
+        first: Callable[[], Raw | None],
+        following: Callable[[Raw], list[Raw]],
         keep: Callable[[RecordedEvent], bool],
     ) -> Iterator[RecordedEvent]:
-        """Yield the events ``keep`` accepts of the commits ``query`` finds, by ``order``."""
+        """Yield the events ``keep`` accepts from ``first()`` on, a page of commits per query."""
         with self._translated("read"):
-            cursor = self._events.find(query, sort=[(order, ASCENDING)], batch_size=batch_size)
-            with cursor:
-                for commit in cursor:
-                    yield from filter(keep, map(to_recorded, commit_events(commit)))
+            commit = first()
+            if commit is None:
+                return
+            page = [commit]
+            while page:
+                for commit in page:
+                    yield from filter(keep, commit_records(commit))
+                page = following(page[-1])
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
         stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
-            self._index.sync()
-            return self._index.stream_version(stream_id)
+            return self._read_stream_tip(stream_id).last
 
     def head(self) -> int:
         """Return the last position of the log."""
         with self._translated("head"):
-            return self._index.walk()[0]
+            return commits.log_tip(self._events).last
 
     def close(self) -> None:
         """Close the client and its connection pool."""
         self._client.close()
+
+
+def _by_uuid(stored: dict[str, StoredId]) -> dict[UUID, StoredId]:
+    """Key ``stored`` by UUID, as :func:`already_stored` compares them with the call's ids."""
+    return {UUID(event_id): where for event_id, where in stored.items()}
+
+
+def _refuse_earlier_layout(events: Collection[Raw]) -> None:
+    """Raise :class:`StoreError` if the log was written in the layout before byte totals.
+
+    That layout kept payloads as JSON text and four lookup collections; its commits have
+    no ``log_to``, so reads by byte budget would not find them. Its first commit tells.
+    """
+    first = events.find_one({"_id": commit_key(1)}, {"log_to": 1})
+    if first is not None and "log_to" not in first:
+        raise StoreError(
+            BACKEND,
+            "opening the log",
+            "this database holds a log in an earlier layout (payloads as JSON text, no "
+            "byte totals), which this version does not read; use a new database",
+        )
 
 
 def _back_off(attempt: int) -> None:

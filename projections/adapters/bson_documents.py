@@ -2,7 +2,7 @@
 
 A document is first unstructured with :data:`bson_converter` (the JSON converter of
 :mod:`eventstore.codec`, except that datetimes stay BSON dates: aware UTC, milliseconds;
-UUIDs are strings). Then :func:`eventstore.adapters.bson_values.encode` makes every value
+UUIDs are strings). Then :func:`eventstore.bson_values.encode` makes every value
 storable on MongoDB and on FerretDB v1, whatever users put in it: users' names in
 ``pipelines``, ``logs`` and ``jobs`` keys and the keys inside ``pipeline_config`` and
 ``pipeline_config_used`` are escaped (``deploy%2Eprod``, ``%24where``), reversibly.
@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import cattrs
 
-from eventstore.adapters.bson_values import decode, encode
+from eventstore.bson_values import decode, encode
 from eventstore.clock import to_millis
 from eventstore.codec import json_converter
 

@@ -21,7 +21,7 @@ version suffix; the pointer document (``_id`` = the projection's name) in
 collection named plainly ``sessions``, ``repo_configs`` or ``jobs_history``: FerretDB v1
 has neither views nor ``renameCollection`` with ``dropTarget``, so no plain name could
 follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``,
-``%24where``), as :mod:`eventstore.adapters.bson_values` says.
+``%24where``), as :mod:`eventstore.bson_values` says.
 
 **FerretDB v1**, as measured on v1.24.2 with its SQLite backend:
 

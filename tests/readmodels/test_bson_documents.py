@@ -12,7 +12,7 @@ from bson.codec_options import CodecOptions
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eventstore.adapters.bson_values import (
+from eventstore.bson_values import (
     ARRAY,
     BIG_INT,
     decode,

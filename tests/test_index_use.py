@@ -1,0 +1,144 @@
+"""What the MongoDB stores send: few commands per operation, each one an index can answer.
+
+The stores run against the test server through a client that records every command
+(pymongo's command monitoring). Each query (find, update, delete, findAndModify,
+aggregate, count) must fit an index the server lists for its collection: this stands in
+for MongoDB's ``notablescan``, which FerretDB lacks. An append with no conflict must take
+at most 3 commands, whatever its number of events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC
+from typing import Any
+
+import attrs
+import pymongo
+import pytest
+
+from eventstore.adapters.mongo import MongoEventStore
+from eventstore.clock import utc_now
+from eventstore.errors import WrongExpectedVersionError
+from eventstore.records import NO_STREAM, NewEvent
+from projections.adapters.mongo import MongoReadModelStore
+from projections.adapters.mongo_runs import MongoRunQueries
+from projections.catalog import PROJECTIONS
+from projections.worker import Projector
+from tests.backends import drop_mongo_database, fresh_mongo_url
+from tools.commands import QUERYING, CommandLog, Index, Sent, unindexed
+from tools.workload import Workload
+
+Raw = dict[str, Any]
+
+
+@pytest.fixture
+def mongo_url() -> Iterator[str]:
+    url = fresh_mongo_url()
+    yield url
+    drop_mongo_database(url)
+
+
+def listened(url: str) -> tuple[pymongo.MongoClient[Raw], CommandLog]:
+    log = CommandLog()
+    client: pymongo.MongoClient[Raw] = pymongo.MongoClient(
+        url, tz_aware=True, tzinfo=UTC, event_listeners=[log]
+    )
+    return client, log
+
+
+def event(**data: object) -> NewEvent:
+    return NewEvent(
+        event_id=uuid.uuid4(),
+        type="StageStarted",
+        schema_version=1,
+        occurred_at=utc_now(),
+        data=data,
+    )
+
+
+def listed_indexes(client: pymongo.MongoClient[Raw], database: str, collection: str) -> list[Index]:
+    return [Index.listed(entry) for entry in client[database][collection].list_indexes()]
+
+
+def assert_every_query_is_indexed(
+    client: pymongo.MongoClient[Raw], database: str, sent: list[Sent]
+) -> None:
+    queries = [command for command in sent if command.name in QUERYING]
+    assert queries, "the workload sent no query: the check would pass for nothing"
+    indexes = {c.collection: listed_indexes(client, database, c.collection) for c in queries}
+    problems = [p for c in queries for p in unindexed(c, indexes[c.collection])]
+    assert not problems, "\n".join(sorted(set(problems)))
+
+
+def test_an_append_takes_at_most_three_commands_whatever_its_size(mongo_url: str) -> None:
+    client, log = listened(mongo_url)
+    database = client.get_default_database().name
+    store = MongoEventStore(client, database, mongo_url)
+    other = MongoEventStore.from_url(mongo_url)  # a second writer, not listened to
+    try:
+        counts: dict[str, int] = {}
+        for name, stream, size in [
+            ("new stream, 1 event", "a", 1),
+            ("known stream, 1 event", "a", 1),
+            ("new stream, 400 events", "b", 400),
+            ("known stream, 400 events", "b", 400),
+        ]:
+            with log.counting() as sent:
+                store.append(stream, [event(i=i) for i in range(size)])
+            counts[name] = len(sent)
+        print(counts)
+        assert max(counts.values()) <= 3, counts
+        # A conflict may take more; the append still lands, and the log stays whole.
+        other.append("a", [event()])
+        with log.counting() as sent:
+            result = store.append("a", [event()])
+        assert result.positions == (804,)
+        assert result.stream_version == 4
+        print("after another writer's append:", len(sent))
+    finally:
+        other.close()
+        store.close()
+
+
+def test_every_query_the_stores_send_is_served_by_a_declared_index(mongo_url: str) -> None:
+    client, log = listened(mongo_url)
+    database = client.get_default_database().name
+    events = MongoEventStore(client, database, mongo_url)
+    other = MongoEventStore.from_url(mongo_url)
+    read_models = MongoReadModelStore(client, database, mongo_url)
+    try:
+        appends = list(Workload(seed=7).appends(80))
+        for append in appends[:-2]:
+            events.append(append.stream_id, list(append.events), append.expected)
+        retried, late = appends[-2:]
+        events.append(retried.stream_id, list(retried.events))
+        assert events.append(retried.stream_id, list(retried.events)).already_stored
+        other.append(late.stream_id, list(late.events))  # the first store's tips are behind
+        renamed = [attrs.evolve(e, event_id=uuid.uuid4()) for e in late.events]
+        with pytest.raises(WrongExpectedVersionError):
+            events.append(late.stream_id, renamed, NO_STREAM)
+        assert len(list(events.read_all())) == events.head()
+        assert list(events.read_all(3, batch_size=2))
+        assert list(events.read_stream(late.stream_id, after_version=1))
+        events.stream_version("never written")
+
+        Projector(events, read_models, PROJECTIONS).catch_up()
+        runs = MongoRunQueries(read_models)
+        found = list(runs.runs(*_some_pipeline(events)))
+        assert found
+        assert runs.run(*_some_pipeline(events), found[0].run_number) is not None
+        assert_every_query_is_indexed(client, database, log.sent())
+    finally:
+        other.close()
+        events.close()
+
+
+def _some_pipeline(events: MongoEventStore) -> tuple[str, str, str]:
+    """Return (repo name, repo URL, pipeline) of the first run the log started."""
+    for recorded in events.read_all():
+        if recorded.type == "RunStarted":
+            data = recorded.data
+            return data["repo_name"], data["repo_url"], data["pipeline_name"]
+    raise AssertionError("the workload started no run")
