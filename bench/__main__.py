@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import append, catchup, lag, peer, rebuild_rss
+from bench import append, catchup, commands, lag, peer, rebuild_rss
 from bench.backends import STORES, drop, new_place, remove_tree
 from bench.figures import Figure, table, write_json
 from bench.sizes import LAG_RATE, SIZES
@@ -70,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         in_place("lag", lag.measure, size.lag_seconds, LAG_RATE)
+        if args.store == "mongo":
+            in_place("commands", commands.measure, Workload(seed=5).appends(size.catchup_events))
         if size.peer_events:
             runs = list(Workload(seed=3).appends(size.peer_events))
             step("peer", lambda: peer.measure(workdir, runs))

@@ -289,6 +289,17 @@ def commit_document(
     return document
 
 
+def commit_header(document: Mapping[str, Any], payload_id: str) -> dict[str, Any]:
+    """Return the commit ``document`` without its events, naming where they wait instead.
+
+    The header takes the commit's place (positions, versions, byte totals) in a document
+    of constant size; ``payload`` is the ``_id`` of the document holding its events.
+    """
+    header = {name: value for name, value in document.items() if name != "events"}
+    header["payload"] = payload_id
+    return header
+
+
 def commit_records(document: Mapping[str, Any]) -> list[RecordedEvent]:
     """Return the events of a commit document, in order.
 

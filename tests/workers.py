@@ -3,11 +3,14 @@
 * ``contend URL WRITER COUNT STREAMS SEED``: appends COUNT events one at a time to shared
   streams with exact expected versions, re-reading the version after each conflict.
 * ``batches URL SEED``: appends multi-event batches until killed, printing ``ready`` first.
+* ``singles URL WRITER``: appends one event at a time to its own stream as fast as it
+  can until killed, printing ``ready`` after the first.
 * ``start_runs URL COUNT``: starts COUNT runs of one pipeline, printing each run number.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
 import sys
 import uuid
@@ -60,6 +63,15 @@ def batches(url: str, seed: int) -> None:
             store.append(f"batch-stream-{rng.randrange(5)}", events)
 
 
+def singles(url: str, writer: int) -> None:
+    """Append one-event batches to this writer's own stream, as fast as it can, forever."""
+    with open_store(url) as store:
+        for sequence in itertools.count():
+            store.append(f"small-{writer}", [new_event(writer=writer, sequence=sequence)])
+            if sequence == 0:
+                print("ready", flush=True)
+
+
 def start_runs(url: str, count: int) -> None:
     """Start ``count`` runs of the same pipeline through the recorder; print their numbers."""
     with open_store(url) as store:
@@ -84,6 +96,8 @@ def main(argv: list[str]) -> None:
         contend(url, *(int(n) for n in numbers))
     elif kind == "batches":
         batches(url, int(numbers[0]))
+    elif kind == "singles":
+        singles(url, int(numbers[0]))
     elif kind == "start_runs":
         start_runs(url, int(numbers[0]))
     else:

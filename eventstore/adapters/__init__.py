@@ -7,6 +7,9 @@ else shares their file or database (the read models do): no other store may take
 from typing import Final
 
 EVENTS: Final = "events"
-"""The log: a table in the embedded store, the collection of commits in MongoDB (its only one)."""
-EVENT_STORE_NAMES: Final = frozenset({EVENTS})
+"""The log: a table in the embedded store, the collection of commits in MongoDB."""
+PAYLOADS: Final = "event_payloads"
+"""MongoDB only: the events of a large append while it is placed (see ``adapters.mongo``)."""
+
+EVENT_STORE_NAMES: Final = frozenset({EVENTS, PAYLOADS})
 """Every table and collection name the event stores use."""

@@ -31,6 +31,7 @@ so ``db.events`` can be queried by type, stream, status or time from any MongoDB
 
 from __future__ import annotations
 
+import contextlib
 import random
 import time
 from collections import OrderedDict
@@ -38,7 +39,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any
-from uuid import UUID
+from uuid import UUID, uuid4
 
 import bson
 import pymongo
@@ -48,7 +49,7 @@ from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
 
 from eventstore import arguments
-from eventstore.adapters import EVENTS
+from eventstore.adapters import EVENTS, PAYLOADS
 from eventstore.adapters import mongo_commits as commits
 from eventstore.adapters.mongo_commits import Tip
 from eventstore.adapters.mongo_connection import (
@@ -71,12 +72,20 @@ from eventstore.records import (
     expectation_met,
 )
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
-from eventstore.stored import CommitPlace, commit_document, commit_key, commit_records
+from eventstore.stored import (
+    CommitPlace,
+    commit_document,
+    commit_header,
+    commit_key,
+    commit_records,
+)
 
 Raw = dict[str, Any]
 
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
+PARK_AFTER = 2  # lost races before an append of several events takes its place by header
+_PLACE_FIELDS = frozenset({"position", "stream_version"})
 REMEMBERED_STREAMS = 4096  # streams whose tip a store keeps between appends
 BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
 
@@ -90,17 +99,18 @@ class MongoEventStore(EventStore):
         self._client = client
         self._errors = MongoErrors(url)
         # Majority writes and reads: a position the log has shown can never be rolled back.
-        self._events: Collection[Raw] = client[database].get_collection(
-            EVENTS,
-            write_concern=WriteConcern(w="majority", j=True),
-            read_concern=ReadConcern("majority"),
-        )
+        concerns: dict[str, Any] = {
+            "write_concern": WriteConcern(w="majority", j=True),
+            "read_concern": ReadConcern("majority"),
+        }
+        self._events: Collection[Raw] = client[database].get_collection(EVENTS, **concerns)
+        self._payloads: Collection[Raw] = client[database].get_collection(PAYLOADS, **concerns)
         with self._translated("opening the log", connecting=True):
+            ferretdb = is_ferretdb(self._events.database.command("buildInfo"))
             # One at a time: FerretDB v1.24 panics on a createIndexes of several indexes
             # that all exist already.
-            for index in commits.INDEXES:
+            for index in commits.indexes(ferretdb=ferretdb):
                 self._events.create_indexes([index])
-            self._ids_unique = not is_ferretdb(self._events.database.command("buildInfo"))
             self._clock_offset = server_clock_offset(self._events.database)
             _refuse_earlier_layout(self._events)
             self._tip = commits.log_tip(self._events)
@@ -133,12 +143,16 @@ class MongoEventStore(EventStore):
             known = self._streams.get(stream_id)
             stream = known or self._read_stream_tip(stream_id)
             fresh = known is None
-            stored = {} if self._ids_unique else commits.stored_ids(self._events, ids)
+            stored = commits.stored_ids(self._events, self._payloads, ids)
+            parked: str | None = None
+            commit: Raw = {}
             attempt = 0
             while True:
                 attempt += 1
                 retry = already_stored(stream_id, events, _by_uuid(stored))
                 if retry is not None:
+                    if parked is not None and retry.positions[0] == commit.get("first"):
+                        self._unpark(commit, parked)  # our header landed; the reply was lost
                     return retry
                 if not fresh and not expectation_met(expected, stream.last):
                     # Only the server's answer may refuse: the remembered tip may be old.
@@ -154,7 +168,7 @@ class MongoEventStore(EventStore):
                 )
                 commit = commit_document(stream_id, events, place, self._store_clock())
                 try:
-                    self._insert(commit)
+                    self._insert(commit if parked is None else commit_header(commit, parked))
                 except (DuplicateKeyError, AutoReconnect) as exc:
                     # Another writer took the position, or the link dropped and the insert
                     # may have landed: the commits after the tip tell which (our own ids
@@ -164,7 +178,11 @@ class MongoEventStore(EventStore):
                         raise StoreError(BACKEND, "append", detail) from None
                     stream, stored = self._catch_up(stream_id, ids, stream, stored, attempt)
                     fresh = True
+                    if parked is None and attempt >= PARK_AFTER and len(events) > 1:
+                        parked = self._park(commit)
                     continue
+                if parked is not None:
+                    self._unpark(commit, parked)
                 self._tip = Tip(int(commit["last"]), int(commit["log_to"]))
                 self._remember(
                     stream_id, Tip(int(commit["last_version"]), int(commit["stream_to"]))
@@ -173,6 +191,29 @@ class MongoEventStore(EventStore):
                     positions=tuple(range(place.first_position, int(commit["last"]) + 1)),
                     stream_version=int(commit["last_version"]),
                 )
+
+    def _park(self, commit: Raw) -> str:
+        """Store the events of ``commit`` aside; return the ``_id`` a header names them by.
+
+        The events are kept without their place, which the header that wins one gives.
+        """
+        payload_id = str(uuid4())
+        unplaced = [
+            {name: value for name, value in event.items() if name not in _PLACE_FIELDS}
+            for event in commit["events"]
+        ]
+        self._payloads.insert_one({"_id": payload_id, "events": unplaced})
+        return payload_id
+
+    def _unpark(self, commit: Raw, payload_id: str) -> None:
+        """Replace the header that took ``commit``'s place by the whole commit; drop the events.
+
+        The append has succeeded already: readers read the events where the header names
+        them until this is done, so a failure here changes nothing.
+        """
+        with contextlib.suppress(PyMongoError):
+            self._events.replace_one({"_id": commit["_id"]}, commit)
+            self._payloads.delete_one({"_id": payload_id})
 
     def _read_stream_tip(self, stream_id: str) -> Tip:
         """Return the server's tip of ``stream_id``, and remember it."""
@@ -196,7 +237,7 @@ class MongoEventStore(EventStore):
         attempt: int,
     ) -> tuple[Tip, dict[str, StoredId]]:
         """Bring the tip, the stream's tip and the stored ids up to date after a collision."""
-        delta = commits.after_tip(self._events, self._tip, ids)
+        delta = commits.after_tip(self._events, self._payloads, self._tip, ids)
         if delta is not None and delta.tip != self._tip:
             self._tip = delta.tip
             for other, tip in delta.streams.items():
@@ -208,7 +249,7 @@ class MongoEventStore(EventStore):
         # shown the winner yet: wait a moment.
         tip = commits.log_tip(self._events)
         fresh_stream = self._read_stream_tip(stream_id)
-        fresh_stored = commits.stored_ids(self._events, ids)
+        fresh_stored = commits.stored_ids(self._events, self._payloads, ids)
         if (tip, fresh_stream, fresh_stored) == (self._tip, stream, stored):
             _back_off(attempt)
         self._tip = tip
@@ -267,7 +308,8 @@ class MongoEventStore(EventStore):
             page = [commit]
             while page:
                 for commit in page:
-                    yield from filter(keep, commit_records(commit))
+                    whole = commits.whole(self._events, self._payloads, commit)
+                    yield from filter(keep, commit_records(whole))
                 page = following(page[-1])
 
     def stream_version(self, stream_id: str) -> int:

@@ -20,24 +20,35 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 
 from eventstore.appending import StoredId
-from eventstore.stored import commit_key
+from eventstore.stored import StoredFormError, commit_key
 
 Raw = dict[str, Any]
 
-INDEXES: Final = (
-    IndexModel(
-        [("stream_id", ASCENDING), ("first_version", ASCENDING)], name="stream_version", unique=True
-    ),
-    IndexModel([("stream_id", ASCENDING), ("stream_to", ASCENDING)], name="stream_bytes"),
-    IndexModel([("log_to", ASCENDING)], name="log_bytes", unique=True),
-    IndexModel([("events.event_id", ASCENDING)], name="event_ids", unique=True),
-)
-"""The indexes beside ``_id`` (the first position, as :func:`commit_key` text).
 
-``event_ids`` is unique on MongoDB across commits; FerretDB v1 keeps it but enforces
-nothing through an array (measured on v1.24.2: two commits holding one id are both
-stored), so there the store checks ids by query before it inserts.
-"""
+def indexes(*, ferretdb: bool) -> list[IndexModel]:
+    """Return the indexes beside ``_id`` (the first position, as :func:`commit_key` text).
+
+    The store asks for its event ids before every insert (:func:`stored_ids`), which
+    ``event_ids`` serves. On MongoDB it is also unique across the commits that hold
+    their events (a header holds none: see :mod:`eventstore.adapters.mongo`), a second
+    guard. FerretDB v1 has no partial indexes and enforces nothing through an array
+    (measured on v1.24.2: two commits holding one id are both stored).
+    """
+    ids: dict[str, Any] = {"name": "event_ids"}
+    if not ferretdb:
+        ids |= {"unique": True, "partialFilterExpression": {"events": {"$exists": True}}}
+    return [
+        IndexModel(
+            [("stream_id", ASCENDING), ("first_version", ASCENDING)],
+            name="stream_version",
+            unique=True,
+        ),
+        IndexModel([("stream_id", ASCENDING), ("stream_to", ASCENDING)], name="stream_bytes"),
+        IndexModel([("log_to", ASCENDING)], name="log_bytes", unique=True),
+        IndexModel([("events.event_id", ASCENDING)], **ids),
+        IndexModel([("payload", ASCENDING)], name="headers"),
+    ]
+
 
 READ_BUDGET_BYTES: Final = 4 * 1024 * 1024
 """How many bytes of commits one read asks for (one commit more, if a commit is bigger)."""
@@ -49,7 +60,8 @@ _INT64_MAX: Final = 2**63 - 1
 _PLACE: Final = {"_id": 0, "first": 1, "last": 1, "log_to": 1}
 _STREAM_PLACE: Final = {"_id": 0, "last_version": 1, "stream_to": 1}
 _IDS: Final = {
-    "_id": 0,
+    "_id": 1,
+    "payload": 1,
     "first": 1,
     "stream_id": 1,
     "first_version": 1,
@@ -107,12 +119,20 @@ def stream_tip(commits: Collection[Raw], stream_id: str) -> Tip:
     return Tip(int(found["last_version"]), int(found["stream_to"])) if found else EMPTY
 
 
-def stored_ids(commits: Collection[Raw], ids: Sequence[str]) -> dict[str, StoredId]:
-    """Return where each of ``ids`` is stored, for those that are."""
-    return _where(commits.find({"events.event_id": {"$in": list(ids)}}, _IDS), set(ids))
+def stored_ids(
+    commits: Collection[Raw], payloads: Collection[Raw], ids: Sequence[str]
+) -> dict[str, StoredId]:
+    """Return where each of ``ids`` is stored, for those that are (headers' events too)."""
+    found = commits.find(
+        {"$or": [{"events.event_id": {"$in": list(ids)}}, {"payload": {"$type": "string"}}]},
+        _IDS,
+    )
+    return _where(inlined(payloads, list(found)), set(ids))
 
 
-def after_tip(commits: Collection[Raw], tip: Tip, ids: Sequence[str]) -> Delta | None:
+def after_tip(
+    commits: Collection[Raw], payloads: Collection[Raw], tip: Tip, ids: Sequence[str]
+) -> Delta | None:
     """Return the commits after ``tip``, as a :class:`Delta`; None if over :data:`DELTA_LIMIT`."""
     found = list(
         commits.find(
@@ -127,7 +147,7 @@ def after_tip(commits: Collection[Raw], tip: Tip, ids: Sequence[str]) -> Delta |
     streams = {c["stream_id"]: Tip(int(c["last_version"]), int(c["stream_to"])) for c in found}
     last = found[-1] if found else None
     new_tip = Tip(int(last["last"]), int(last["log_to"])) if last else tip
-    return Delta(new_tip, streams, _where(found, set(ids)))
+    return Delta(new_tip, streams, _where(inlined(payloads, found), set(ids)))
 
 
 def _where(found: Any, wanted: set[str]) -> dict[str, StoredId]:
@@ -142,6 +162,48 @@ def _where(found: Any, wanted: set[str]) -> dict[str, StoredId]:
                     stream_version=int(commit["first_version"]) + offset,
                 )
     return where
+
+
+def inlined(payloads: Collection[Raw], found: list[Raw]) -> list[Raw]:
+    """Return ``found`` with the events of each header in it (one query for all).
+
+    A header whose payload is gone has been replaced by its whole commit meanwhile: it is
+    left out, and the caller reads it again where it needs it (:func:`whole`).
+    """
+    waiting = [c["payload"] for c in found if "payload" in c]
+    if not waiting:
+        return found
+    events = {p["_id"]: p["events"] for p in payloads.find({"_id": {"$in": waiting}})}
+    return [
+        c if "payload" not in c else _with_events(c, events[c["payload"]])
+        for c in found
+        if "payload" not in c or c["payload"] in events
+    ]
+
+
+def _with_events(header: Raw, events: list[Raw]) -> Raw:
+    """Return the whole commit a header and its parked events make (each event placed)."""
+    whole = {name: value for name, value in header.items() if name != "payload"}
+    whole["events"] = [
+        {
+            "position": int(header["first"]) + offset,
+            "stream_version": int(header["first_version"]) + offset,
+            **event,
+        }
+        for offset, event in enumerate(events)
+    ]
+    return whole
+
+
+def whole(commits: Collection[Raw], payloads: Collection[Raw], commit: Raw) -> Raw:
+    """Return ``commit`` with its events, reading them where a header names them."""
+    if "payload" not in commit:
+        return commit
+    found = inlined(payloads, [commit])
+    done = found[0] if found else commits.find_one({"_id": commit["_id"]})
+    if done is None or "events" not in done:
+        raise StoredFormError(f"commit {commit['_id']!r}: its payload is missing")
+    return done
 
 
 def holding_position(commits: Collection[Raw], position: int) -> Raw | None:

@@ -4,7 +4,7 @@ The event store and the read-model store connect the same way (same database, sa
 timeouts) and report driver errors the same way: as :class:`StoreError` or, when the
 server cannot be reached, :class:`StoreUnavailableError`, never with the URL's password.
 What a store learns of its server once, at open, is read here too: whether it is
-FerretDB, what reply batches it can take, and how far its clock is from ours.
+FerretDB, and how far its clock is from ours.
 """
 
 from __future__ import annotations
@@ -38,16 +38,6 @@ MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
 def is_ferretdb(build_info: Mapping[str, Any]) -> bool:
     """Tell whether the server whose ``buildInfo`` reply this is runs FerretDB."""
     return "ferretdbVersion" in build_info
-
-
-def largest_safe_batch(database: Database[dict[str, Any]]) -> int | None:
-    """Return a cap on documents per reply batch, or None where the server caps replies itself.
-
-    MongoDB ends a reply batch at 16 MiB. FerretDB v1 does not: asked for 500 commits
-    of 128 KiB it answered with 53 MB, over its own 48 MB message limit, and the read
-    failed. Two documents of at most 16 MiB each always fit.
-    """
-    return 2 if is_ferretdb(database.command("buildInfo")) else None
 
 
 def server_clock_offset(database: Database[dict[str, Any]]) -> timedelta:
