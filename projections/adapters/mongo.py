@@ -2,39 +2,36 @@
 
 Layout, in the database of the event log:
 
-* one collection per version of a projection, ``{projection}__v{n}`` (n = 1, 2, … and
-  never reused), with the indexes the projection declares, one document per key (see
-  :mod:`projections.adapters.mongo_documents`), encoded so that any name a user picks
-  is stored and read back exactly;
+* the live version of each projection in the collection of the user's name (``sessions``,
+  ``repo_configs``, ``jobs_history``), every other version aside in
+  ``{projection}__v{n}`` (n = 1, 2, … and never reused), each with the indexes the
+  projection declares and one document per key (:mod:`.mongo_documents`), encoded so
+  that any name a user picks is stored and read back exactly. A rebuild fills a version
+  aside and swaps it in by renaming (:mod:`.mongo_placement` says how, and what a reader
+  of the collections sees meanwhile);
 * ``read_model_versions``: a document per version, and a *pointer* per projection to
-  the live one (see :mod:`projections.adapters.mongo_versions`);
+  the live one (:mod:`.mongo_versions`);
 * ``read_model_batches``: the batches of the log the projector has claimed, and whether
-  each is finished (see :mod:`projections.adapters.mongo_batches`).
+  each is finished (:mod:`.mongo_batches`).
 
 The pointer is the truth about which version is live, and every switch of it is one
-single-document write. Queries read the pointer, then the collection it names; a query
-that raced a switch reads the pointer again and runs on the version it names now.
-
-**Reading the collections directly** (a shell, a BI tool): every collection carries its
-version suffix; the pointer document (``_id`` = the projection's name) in
-``read_model_versions`` names the live one, and changes at a rebuild. There is no
-collection named plainly ``sessions``, ``repo_configs`` or ``jobs_history``: FerretDB v1
-has neither views nor ``renameCollection`` with ``dropTarget``, so no plain name could
-follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``,
+single-document write. Keys inside documents are escaped (``deploy%2Eprod``,
 ``%24where``), as :mod:`eventstore.adapters.bson_values` says.
 
 **FerretDB v1**, as measured on v1.24.2 with its SQLite backend:
 
-* only ``_id`` equality is pushed down, and a reply is not cut at 16 MiB (see
+* only ``_id`` equality is pushed down, a reply is not cut at 16 MiB, an ``update`` of
+  100 statements stalls it, and ``renameCollection`` has no ``dropTarget`` (see
   :class:`~projections.adapters.mongo_documents.ServerTraits`): there keys are loaded
-  one by one, pages are two documents, and queries on other fields scan;
+  one by one, pages are two documents, writes go ten per command, a swap is two renames,
+  and queries on other fields scan;
 * a conditional update, replace or ``findAndModify`` is **not** a compare-and-set: the
   filter is evaluated, then the write applied, as separate steps, so of racing writers
   from one state several may succeed (up to 8 of 8 in our runs). Inserts and deletes by
   ``_id`` are atomic. So the projector's batches are claimed by inserts
-  (:mod:`projections.adapters.mongo_batches`): workers never fold different ranges of
-  the log from one state, and two that race on a document write the same one. The guards
-  of :meth:`MongoReadModelStore.save` and of later activations still stop a writer that
+  (:mod:`.mongo_batches`): workers never fold different ranges of the log from one
+  state, and two that race on a document write the same one. The guards of
+  :meth:`MongoReadModelStore.save` and of later activations still stop a writer that
   comes late; two rebuilds activating at the same instant are not told apart there (run
   one rebuild at a time; on MongoDB a single-document write is atomic and they are).
 """
@@ -47,7 +44,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pymongo
-from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -202,19 +198,9 @@ class MongoReadModelStore(ReadModelStore):
             documents = self._versions.collection(where.collection)
             found = list(stored.by_ids(documents, wanted, self.traits))
             if where.state == "plain":
-                found = self._own(documents, where, found)
+                found = stored.own(documents, where.version, where.pointer.retired, found)
             self._loaded_at[(projection.name, version)] = where
         return {raw["_id"]: stored.versioned(projection, raw) for raw in found}
-
-    @staticmethod
-    def _own(documents: Collection[Raw], where: Placement, found: list[Raw]) -> list[Raw]:
-        """Keep the documents of ``where``'s version; delete those of retired versions."""
-        late = [raw for raw in found if raw.get(stored.FENCE) in where.pointer.retired]
-        if late:
-            retired = sorted({raw[stored.FENCE] for raw in late})
-            ids = [raw["_id"] for raw in late]
-            documents.delete_many({"_id": {"$in": ids}, stored.FENCE: {"$in": retired}})
-        return [raw for raw in found if raw.get(stored.FENCE) == where.version]
 
     def save(self, projection: Projection[D], version: str, changes: Sequence[Change[D]]) -> None:
         """Write ``changes`` in unordered bulk writes, each only if still as loaded.
@@ -235,18 +221,11 @@ class MongoReadModelStore(ReadModelStore):
         check_changes(changes)
         if not changes:
             return
-        replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
         with self._translated("save"):
             where = self._loaded_at.pop((projection.name, version), None)
             if where is None:
                 where = self._locations.locate(projection, version, "save")
-            documents = self._versions.collection(where.collection)
-            operations = stored.writes(projection, version, changes)
-            refused, matched = stored.bulk_write(documents, operations, self.traits)
-            keys = [change.key for change in changes]
-            self._locations.wrote(projection, where, keys, changes[0])
-            if matched < len(replaces):
-                refused |= stored.stale_replaces(documents, version, changes, replaces, self.traits)
+            refused = self._locations.write(projection, where, changes, self.traits)
         if refused:
             first = changes[min(refused)]
             raise StaleWriteError(projection.name, first.key, first.loaded_at)
@@ -293,17 +272,8 @@ class MongoReadModelStore(ReadModelStore):
 
     def _pages(self, projection: Projection[D], version: str) -> Iterator[tuple[str, Versioned[D]]]:
         with self._translated("documents"):
-            where = self._locations.locate(projection, version, "documents")
-            documents = self._versions.collection(where.collection)
-            order = [("_id", ASCENDING)]
-            cursor = documents.find(where.fence, sort=order, batch_size=self.traits.page_size)
-            with cursor:
-                for raw in cursor:
-                    yield raw["_id"], stored.versioned(projection, raw)
-            if self._locations.moved(projection, where):
-                self._versions.require(projection, version)
-                detail = f"{projection.name}/{version} was swapped in while it was listed"
-                raise StoreError(BACKEND, "documents", detail)
+            for raw in self._locations.pages(projection, version, self.traits.page_size):
+                yield raw["_id"], stored.versioned(projection, raw)
 
     # -- reading the active version -----------------------------------------------------
 

@@ -111,6 +111,22 @@ def by_ids(
         yield from documents.find({"_id": {"$in": chunk}, **extra}, fields)
 
 
+def own(
+    documents: Collection[Raw], version: str, retired: frozenset[str], found: list[Raw]
+) -> list[Raw]:
+    """Return the documents of ``version`` among ``found`` (read under the plain name).
+
+    Those of a retired version, late writes a writer killed before it could undo them
+    left behind, are deleted; those of any other version are left (the caller's view of
+    where ``version`` is has aged, and its write will find that out).
+    """
+    late = [raw for raw in found if raw.get(FENCE) in retired]
+    if late:
+        ids = [raw["_id"] for raw in late]
+        documents.delete_many({"_id": {"$in": ids}, FENCE: {"$in": sorted(retired)}})
+    return [raw for raw in found if raw.get(FENCE) == version]
+
+
 def versioned(projection: Projection[D], raw: Raw) -> Versioned[D]:
     """Return the document and position a stored ``raw`` holds.
 

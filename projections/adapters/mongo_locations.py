@@ -10,21 +10,25 @@ directly and raises the driver's errors, or the read side's own; the store trans
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Final, TypeVar
 
+from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.errors import OperationFailure
 
 from eventstore.adapters.mongo_connection import BACKEND
 from eventstore.errors import StoreError
+from projections.adapters import mongo_documents as stored
 from projections.adapters import mongo_placement as placement
-from projections.adapters.mongo_documents import FENCE
+from projections.adapters.mongo_documents import FENCE, ServerTraits
 from projections.adapters.mongo_placement import Placement, Pointer
 from projections.adapters.mongo_versions import MongoVersions
 from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
+from projections.store import Change
 
+D = TypeVar("D")
 Raw = dict[str, Any]
 T = TypeVar("T")
 
@@ -85,7 +89,7 @@ class Locations:
             delay = min(2 * delay, LAST_DELAY)
 
     def wrote(
-        self, projection: Projection[Any], where: Placement, keys: Sequence[str], first: Any
+        self, projection: Projection[Any], where: Placement, keys: Sequence[str], first: Change[Any]
     ) -> None:
         """Check, after writing ``keys`` at ``where``, that no swap moved the version since.
 
@@ -123,10 +127,45 @@ class Locations:
             pointer = self._versions.pointer(projection)
         return pointer
 
-    def moved(self, projection: Projection[Any], where: Placement) -> bool:
-        """Tell whether the version at ``where`` moved (or went) since it was located."""
-        pointer, exists = self._versions.pointer_and_version(projection, where.version)
-        return not exists or pointer.state(where.version) != where.state
+    def write(
+        self,
+        projection: Projection[D],
+        where: Placement,
+        changes: Sequence[Change[D]],
+        traits: ServerTraits,
+    ) -> set[int]:
+        """Write ``changes`` at ``where``, check no swap moved it; return the refused ones.
+
+        The refused are the indexes of the changes whose condition failed (see
+        :meth:`~projections.adapters.mongo.MongoReadModelStore.save`); a swap meanwhile
+        is handled by :meth:`wrote`.
+        """
+        documents = self._versions.collection(where.collection)
+        operations = stored.writes(projection, where.version, changes)
+        refused, matched = stored.bulk_write(documents, operations, traits)
+        self.wrote(projection, where, [change.key for change in changes], changes[0])
+        replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
+        if matched < len(replaces):
+            refused |= stored.stale_replaces(documents, where.version, changes, replaces, traits)
+        return refused
+
+    def pages(self, projection: Projection[Any], version: str, page_size: int) -> Iterator[Raw]:
+        """Yield every stored document of ``version`` in key order, a page per round trip.
+
+        Raises :class:`VersionGoneError` if ``version`` is gone at the start or the end,
+        and :class:`~eventstore.errors.StoreError` if a swap moved it meanwhile.
+        """
+        where = self.locate(projection, version, "documents")
+        documents = self._versions.collection(where.collection)
+        order = [("_id", ASCENDING)]
+        with documents.find(where.fence, sort=order, batch_size=page_size) as cursor:
+            yield from cursor
+        pointer, exists = self._versions.pointer_and_version(projection, version)
+        if not exists or pointer.state(version) == "gone":
+            raise VersionGoneError(projection.name, version)
+        if pointer.state(version) != where.state:
+            detail = f"{projection.name}/{version} was swapped in while it was listed"
+            raise StoreError(BACKEND, "documents", detail)
 
     def read_live(
         self, projection: Projection[Any], query: LiveQuery[T], first_version: Callable[[], str]

@@ -18,10 +18,11 @@ A swap to version ``new`` from ``old``:
    ``dropTarget``: ``old`` is gone and ``new`` in place in one atomic step. FerretDB v1 has
    no ``dropTarget``: the plain name is first renamed away, to ``{projection}__{old}``, and
    then ``new`` renamed in. Two renames rather than a drop and a rename because a rename
-   changes only the catalog and takes the same time whatever the collection holds, while
-   a drop of a big collection can take seconds: the window in which the plain name is
-   missing is the time between two commands of one client (about a millisecond here),
-   and the old collection is dropped after it closes. A write that recreates the plain
+   changes only the catalog and costs the same whatever the collection holds, while a
+   drop's cost grows with it (SQLite frees every page of the table): the window in which
+   the plain name is missing is the time between two commands of one client (median
+   1.9 ms, at most 6.6 ms, measured on FerretDB with 5,000 documents on a loaded 2-core
+   machine), and the old collection is dropped after it closes. A write that recreates the plain
    name inside the window (a worker of ``old`` that wrote before it saw step 1) makes
    the second rename fail; that collection holds nothing but the late write, so it is
    dropped and the rename tried again;

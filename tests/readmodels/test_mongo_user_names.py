@@ -371,3 +371,40 @@ def test_a_worker_following_the_log_through_rebuilds_loses_nothing(
         assert sorted(plain) == sorted(users)
         assert raw[SESSIONS.name].count_documents({FENCE: {"$ne": live}}) == 0
         assert {doc.commit_hash for doc in plain.values()} == {f"{n:07x}" for n in range(388, 400)}
+
+
+def test_a_swap_interrupted_after_the_switch_is_finished_by_activating_again(
+    mongo_url: str, raw: Database[Raw], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with (
+        MongoReadModelStore.from_url(mongo_url) as store,
+        MongoReadModelStore.from_url(mongo_url) as reader,
+    ):
+        old, fresh = two_versions(store)
+
+        def die(*args: object, **kwargs: object) -> None:
+            raise KeyboardInterrupt  # the activating process dies between switch and rename
+
+        with monkeypatch.context() as patched:
+            patched.setattr("projections.adapters.mongo_placement.swap_in", die)
+            with pytest.raises(KeyboardInterrupt):
+                store.activate(SESSIONS, fresh)
+        pointer = raw["read_model_versions"].find_one({"_id": "sessions"})
+        assert pointer is not None
+        assert (pointer["active"], pointer["placing"]["version"]) == (fresh, fresh)
+        assert reader.get(SESSIONS, "cy") == session("cy", "new")  # queries still answer
+        assert reader.get(SESSIONS, "bob") is None
+
+        store.activate(SESSIONS, fresh)
+
+        assert by_plain_name(raw, SESSIONS) == {
+            "ada": session("ada", "new"),
+            "cy": session("cy", "new"),
+        }
+        pointer = raw["read_model_versions"].find_one({"_id": "sessions"})
+        assert pointer is not None
+        assert pointer["placed"] == fresh
+        assert "placing" not in pointer
+        store.save(SESSIONS, fresh, [Change("cy", session("cy", "x"), 2, 1)])  # no wait
+        assert reader.get(SESSIONS, "cy") == session("cy", "x")
+        assert old in pointer["retired"]
