@@ -194,11 +194,7 @@ class MongoReadModelStore(ReadModelStore):
         naming.storage_name(projection.name, version)
         wanted = arguments.keys(keys)
         with self._translated("load"):
-            where = self._locations.locate(projection, version, "load")
-            documents = self._versions.collection(where.collection)
-            found = list(stored.by_ids(documents, wanted, self.traits))
-            if where.state == "plain":
-                found = stored.own(documents, where.version, where.pointer.retired, found)
+            where, found = self._locations.load(projection, version, wanted, self.traits)
             self._loaded_at[(projection.name, version)] = where
         return {raw["_id"]: stored.versioned(projection, raw) for raw in found}
 

@@ -142,12 +142,47 @@ class Locations:
         """
         documents = self._versions.collection(where.collection)
         operations = stored.writes(projection, where.version, changes)
-        refused, matched = stored.bulk_write(documents, operations, traits)
-        self.wrote(projection, where, [change.key for change in changes], changes[0])
+        keys = [change.key for change in changes]
+        try:
+            refused, matched = stored.bulk_write(documents, operations, traits)
+        except OperationFailure:
+            # A swap that drops the collection under a write fails it (FerretDB: "no such
+            # table"): that is the swap's doing, handled as such; any other is raised.
+            self.wrote(projection, where, keys, changes[0])
+            raise
+        self.wrote(projection, where, keys, changes[0])
         replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
         if matched < len(replaces):
             refused |= stored.stale_replaces(documents, where.version, changes, replaces, traits)
         return refused
+
+    def load(
+        self, projection: Projection[Any], version: str, keys: Sequence[str], traits: ServerTraits
+    ) -> tuple[Placement, list[Raw]]:
+        """Return where ``version`` is and its stored documents among ``keys``.
+
+        Under the plain name, documents of retired versions are deleted and left out
+        (:func:`~projections.adapters.mongo_documents.own`). A read that fails because a
+        swap moved the version meanwhile is made again where it is now.
+        """
+        for _ in range(READ_ATTEMPTS):
+            where = self.locate(projection, version, "load")
+            documents = self._versions.collection(where.collection)
+            try:
+                found = list(stored.by_ids(documents, keys, traits))
+            except OperationFailure:
+                if not self.moved(projection, where):
+                    raise
+                continue
+            if where.state == "plain":
+                found = stored.own(documents, where.version, where.pointer.retired, found)
+            return where, found
+        raise StoreError(BACKEND, "load", f"{projection.name}/{version} kept moving")
+
+    def moved(self, projection: Projection[Any], where: Placement) -> bool:
+        """Tell whether the version at ``where`` moved (or went) since it was located."""
+        pointer, exists = self._versions.pointer_and_version(projection, where.version)
+        return not exists or pointer.state(where.version) != where.state
 
     def pages(self, projection: Projection[Any], version: str, page_size: int) -> Iterator[Raw]:
         """Yield every stored document of ``version`` in key order, a page per round trip.
