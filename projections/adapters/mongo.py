@@ -2,39 +2,36 @@
 
 Layout, in the database of the event log:
 
-* one collection per version of a projection, ``{projection}__v{n}`` (n = 1, 2, … and
-  never reused), with the indexes the projection declares, one document per key (see
-  :mod:`projections.adapters.mongo_documents`), encoded so that any name a user picks
-  is stored and read back exactly;
+* the live version of each projection in the collection of the user's name (``sessions``,
+  ``repo_configs``, ``jobs_history``), every other version aside in
+  ``{projection}__v{n}`` (n = 1, 2, … and never reused), each with the indexes the
+  projection declares and one document per key (:mod:`.mongo_documents`), encoded so
+  that any name a user picks is stored and read back exactly. A rebuild fills a version
+  aside and swaps it in by renaming (:mod:`.mongo_placement` says how, and what a reader
+  of the collections sees meanwhile);
 * ``read_model_versions``: a document per version, and a *pointer* per projection to
-  the live one (see :mod:`projections.adapters.mongo_versions`);
+  the live one (:mod:`.mongo_versions`);
 * ``read_model_batches``: the batches of the log the projector has claimed, and whether
-  each is finished (see :mod:`projections.adapters.mongo_batches`).
+  each is finished (:mod:`.mongo_batches`).
 
 The pointer is the truth about which version is live, and every switch of it is one
-single-document write. Queries read the pointer, then the collection it names; a query
-that raced a switch reads the pointer again and runs on the version it names now.
-
-**Reading the collections directly** (a shell, a BI tool): every collection carries its
-version suffix; the pointer document (``_id`` = the projection's name) in
-``read_model_versions`` names the live one, and changes at a rebuild. There is no
-collection named plainly ``sessions``, ``repo_configs`` or ``jobs_history``: FerretDB v1
-has neither views nor ``renameCollection`` with ``dropTarget``, so no plain name could
-follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``,
+single-document write. Keys inside documents are escaped (``deploy%2Eprod``,
 ``%24where``), as :mod:`eventstore.bson_values` says.
 
 **FerretDB v1**, as measured on v1.24.2 with its SQLite backend:
 
-* only ``_id`` equality is pushed down, and a reply is not cut at 16 MiB (see
+* only ``_id`` equality is pushed down, a reply is not cut at 16 MiB, an ``update`` of
+  100 statements stalls it, and ``renameCollection`` has no ``dropTarget`` (see
   :class:`~projections.adapters.mongo_documents.ServerTraits`): there keys are loaded
-  one by one, pages are two documents, and queries on other fields scan;
+  one by one, pages are two documents, writes go ten per command, a swap is two renames,
+  and queries on other fields scan;
 * a conditional update, replace or ``findAndModify`` is **not** a compare-and-set: the
   filter is evaluated, then the write applied, as separate steps, so of racing writers
   from one state several may succeed (up to 8 of 8 in our runs). Inserts and deletes by
   ``_id`` are atomic. So the projector's batches are claimed by inserts
-  (:mod:`projections.adapters.mongo_batches`): workers never fold different ranges of
-  the log from one state, and two that race on a document write the same one. The guards
-  of :meth:`MongoReadModelStore.save` and of later activations still stop a writer that
+  (:mod:`.mongo_batches`): workers never fold different ranges of the log from one
+  state, and two that race on a document write the same one. The guards of
+  :meth:`MongoReadModelStore.save` and of later activations still stop a writer that
   comes late; two rebuilds activating at the same instant are not told apart there (run
   one rebuild at a time; on MongoDB a single-document write is atomic and they are).
 """
@@ -47,7 +44,6 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pymongo
-from pymongo import ASCENDING
 from pymongo.collection import Collection
 from pymongo.read_concern import ReadConcern
 from pymongo.write_concern import WriteConcern
@@ -58,14 +54,20 @@ from projections import arguments, naming
 from projections.adapters import mongo_documents as stored
 from projections.adapters.mongo_batches import BATCHES, MongoBatches
 from projections.adapters.mongo_documents import ServerTraits
-from projections.adapters.mongo_versions import VERSIONS, LiveQuery, MongoVersions
-from projections.errors import StaleWriteError, VersionGoneError
+from projections.adapters.mongo_locations import LiveQuery, Locations
+from projections.adapters.mongo_placement import Placement
+from projections.adapters.mongo_versions import VERSIONS, MongoVersions
+from projections.errors import StaleWriteError
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
 
 D = TypeVar("D")
 T = TypeVar("T")
 Raw = dict[str, Any]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 class MongoReadModelStore(ReadModelStore):
@@ -93,10 +95,12 @@ class MongoReadModelStore(ReadModelStore):
             "read_concern": ReadConcern("majority"),
         }
         versions = self._db.get_collection(VERSIONS, **self._concerns)
-        self._batches = MongoBatches(
-            versions, self._db.get_collection(BATCHES, **self._concerns), lambda: datetime.now(UTC)
-        )
-        self._versions = MongoVersions(self._db, self._concerns, self._batches)
+        batches = self._db.get_collection(BATCHES, **self._concerns)
+        self._batches = MongoBatches(versions, batches, _utc_now)
+        self._versions = MongoVersions(self._db, self._concerns, self._batches, _utc_now)
+        self._locations = Locations(self._versions)
+        # Where each version was found by its last load: its save writes there, then checks.
+        self._loaded_at: dict[tuple[str, str], Placement] = {}
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -124,7 +128,7 @@ class MongoReadModelStore(ReadModelStore):
         """
         naming.projection_name(projection.name)
         with self._translated("active_version"):
-            return self._versions.live(projection)
+            return self._versions.live(projection, self.traits.rename_drops_target)
 
     def new_version(self, projection: Projection[D]) -> str:
         """Create an empty, inactive version (checkpoint 0) and return its name.
@@ -138,19 +142,18 @@ class MongoReadModelStore(ReadModelStore):
             return self._versions.create(projection)
 
     def activate(self, projection: Projection[D], version: str) -> None:
-        """Switch the pointer to ``version`` in one compare-and-set, then drop the old one.
+        """Switch the pointer to ``version``, swap it in under the plain name, drop the old.
 
-        Activating the live version changes nothing. Raises :class:`VersionGoneError` for
-        a version that does not exist or was retired (discarded, or replaced by another).
+        The switch is one compare-and-set; the swap is one rename on MongoDB and two on
+        FerretDB (see :mod:`.mongo_placement`). Activating the live version changes
+        nothing, or finishes its swap if one was interrupted. Raises
+        :class:`VersionGoneError` for a version that does not exist or was retired
+        (discarded, or replaced by another).
         """
         naming.storage_name(projection.name, version)
         with self._translated("activate"):
             self._versions.require(projection, version)
-            self._versions.prepare(projection, version)
-            old = self._versions.switch_to(projection, version)
-            self._versions.flag(projection, version)
-            if old is not None:
-                self._versions.drop(projection, old)
+            self._versions.activate(projection, version, self.traits.rename_drops_target)
 
     def discard(self, projection: Projection[D], version: str) -> None:
         """Retire and drop an inactive ``version``; one that does not exist is left alone.
@@ -181,43 +184,44 @@ class MongoReadModelStore(ReadModelStore):
     def load(
         self, projection: Projection[D], version: str, keys: Iterable[str]
     ) -> dict[str, Versioned[D]]:
-        """Return the stored documents among ``keys``.
+        """Return the stored documents among ``keys``, from wherever ``version`` is.
 
         One round trip per 1,000 keys (``$in``), or one ``_id`` lookup per key where
-        the server's traits say so (FerretDB, see :class:`ServerTraits`).
+        the server's traits say so (FerretDB, see :class:`ServerTraits`), after one that
+        locates the version. Under the plain name, a document a late writer of a retired
+        version left is deleted and not returned.
         """
-        documents = self._versions.documents(projection, version)
+        naming.storage_name(projection.name, version)
         wanted = arguments.keys(keys)
         with self._translated("load"):
-            found = list(stored.by_ids(documents, wanted, self.traits))
-            # Checked after the read: a version's document goes before its collection does.
-            self._versions.require(projection, version)
+            where, found = self._locations.load(projection, version, wanted, self.traits)
+            self._loaded_at[(projection.name, version)] = where
         return {raw["_id"]: stored.versioned(projection, raw) for raw in found}
 
     def save(self, projection: Projection[D], version: str, changes: Sequence[Change[D]]) -> None:
-        """Write ``changes`` in one unordered bulk write, each only if still as loaded.
+        """Write ``changes`` in unordered bulk writes, each only if still as loaded.
 
         A new document is inserted (refused if the key exists); any other replaces the
-        stored one only if it is still at ``_position`` ``loaded_at``.
+        stored one only if it is still at ``_position`` ``loaded_at`` and of ``version``.
+        The writes go where the last :meth:`load` of ``version`` found it (or where it is
+        now), in sub-batches of ``traits.write_batch``; then the pointer is read again,
+        and if a swap moved the version meanwhile, what may have landed under the wrong
+        name is undone (see :meth:`~.mongo_locations.Locations.wrote`).
 
         Raises :class:`StaleWriteError` for the first change whose condition failed; the
         others are written. If a replace failed, the stored positions are read once to
         tell which (a bulk reply counts matched replaces only in total). Raises
-        :class:`VersionGoneError` if ``version`` does not exist after the write (MongoDB
-        creates a dropped collection again on a write to it: it is dropped again).
+        :class:`VersionGoneError` if ``version`` is gone after the write.
         """
-        documents = self._versions.documents(projection, version)
+        naming.storage_name(projection.name, version)
         check_changes(changes)
         if not changes:
             return
-        replaces = [i for i, change in enumerate(changes) if change.loaded_at is not None]
         with self._translated("save"):
-            refused, matched = stored.bulk_write(documents, stored.writes(projection, changes))
-            if not self._versions.exists(projection, version):
-                documents.drop()  # the writes recreated a dropped collection: drop it again
-                raise VersionGoneError(projection.name, version)
-            if matched < len(replaces):
-                refused |= stored.stale_replaces(documents, changes, replaces, self.traits)
+            where = self._loaded_at.pop((projection.name, version), None)
+            if where is None:
+                where = self._locations.locate(projection, version, "save")
+            refused = self._locations.write(projection, where, changes, self.traits)
         if refused:
             first = changes[min(refused)]
             raise StaleWriteError(projection.name, first.key, first.loaded_at)
@@ -256,41 +260,41 @@ class MongoReadModelStore(ReadModelStore):
         """Yield every document of ``version`` in key order, a page per round trip.
 
         The names are checked at the call. Raises :class:`VersionGoneError` if
-        ``version`` does not exist when it is done.
+        ``version`` does not exist when it starts or when it is done, and
+        :class:`~eventstore.errors.StoreError` if a swap moved it meanwhile.
         """
-        return self._pages(projection, version, self._versions.documents(projection, version))
+        naming.storage_name(projection.name, version)
+        return self._pages(projection, version)
 
-    def _pages(
-        self, projection: Projection[D], version: str, documents: Collection[Raw]
-    ) -> Iterator[tuple[str, Versioned[D]]]:
+    def _pages(self, projection: Projection[D], version: str) -> Iterator[tuple[str, Versioned[D]]]:
         with self._translated("documents"):
-            order = [("_id", ASCENDING)]
-            cursor = documents.find({}, sort=order, batch_size=self.traits.page_size)
-            with cursor:
-                for raw in cursor:
-                    yield raw["_id"], stored.versioned(projection, raw)
-            self._versions.require(projection, version)
+            for raw in self._locations.pages(projection, version, self.traits.page_size):
+                yield raw["_id"], stored.versioned(projection, raw)
 
     # -- reading the active version -----------------------------------------------------
 
     def read_live(self, projection: Projection[D], operation: str, query: LiveQuery[T]) -> T:
-        """Run ``query`` on the live version, again if a switch raced it; for query modules.
+        """Run ``query`` on the live version, again if a swap raced it; for query modules.
 
-        See :meth:`~projections.adapters.mongo_versions.MongoVersions.read_live`; driver
-        errors are raised as :class:`~eventstore.errors.StoreError`. Decode what ``query``
-        finds with :func:`projections.adapters.mongo_documents.versioned`.
+        ``query`` gets a collection and the filter to add to its own (the fence); see
+        :meth:`~projections.adapters.mongo_locations.Locations.read_live`. Driver errors
+        are raised as :class:`~eventstore.errors.StoreError`. Decode what ``query`` finds
+        with :func:`projections.adapters.mongo_documents.versioned`.
         """
         naming.projection_name(projection.name)
         with self._translated(operation):
-            return self._versions.read_live(projection, query)
+            drop_target = self.traits.rename_drops_target
+            return self._locations.read_live(
+                projection, query, lambda: self._versions.live(projection, drop_target)
+            )
 
     def get(self, projection: Projection[D], key: str) -> D | None:
         """Return the document ``key`` of the active version, if it exists."""
         naming.projection_name(projection.name)
         wanted = arguments.text(key, "key")
 
-        def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
-            raw = documents.find_one({"_id": wanted})
+        def query(documents: Collection[Raw], fence: Raw) -> tuple[Raw | None, bool]:
+            raw = documents.find_one({"_id": wanted, **fence})
             return raw, raw is not None
 
         raw = self.read_live(projection, "get", query)

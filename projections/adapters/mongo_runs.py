@@ -2,7 +2,8 @@
 
 Both filter on the top-level fields ``jobs_history`` declares it is queried by and are
 served on MongoDB by its ``by_pipeline`` index (repository, URL, pipeline, run number
-descending); FerretDB v1 scans. Every name is a string, checked by
+descending; under the plain name the fence on ``_version`` is checked on the documents the
+index finds); FerretDB v1 scans. Every name is a string, checked by
 :class:`~projections.run_queries.RunQueries`, so none can be read as an operator.
 """
 
@@ -33,9 +34,9 @@ class MongoRunQueries(RunQueries):
         order = [("run_number", DESCENDING), ("_id", ASCENDING)]
         page_size = self._store.traits.page_size
 
-        def query(documents: Collection[Raw]) -> tuple[list[Raw], bool]:
+        def query(documents: Collection[Raw], fence: Raw) -> tuple[list[Raw], bool]:
             found = documents.find(
-                condition, sort=order, skip=skip, limit=limit, batch_size=page_size
+                {**condition, **fence}, sort=order, skip=skip, limit=limit, batch_size=page_size
             )
             page = list(found)
             return page, bool(page)
@@ -46,8 +47,8 @@ class MongoRunQueries(RunQueries):
     def _numbered(self, pipeline: Pipeline, run_number: int) -> RunDocument | None:
         condition = {**_condition(pipeline), "run_number": run_number}
 
-        def query(documents: Collection[Raw]) -> tuple[Raw | None, bool]:
-            raw = documents.find_one(condition, sort=[("_id", ASCENDING)])
+        def query(documents: Collection[Raw], fence: Raw) -> tuple[Raw | None, bool]:
+            raw = documents.find_one({**condition, **fence}, sort=[("_id", ASCENDING)])
             return raw, raw is not None
 
         raw = self._store.read_live(JOBS_HISTORY, "run", query)

@@ -4,19 +4,24 @@
 projection, version, checkpoint, active}`` (kept with ``dropped: true`` once the version
 is gone, so its number is never handed out again; ``checkpoint`` is where the chain of
 finished batches was last seen to end), and one *pointer* per projection, ``{_id:
-"<projection>", active: "<version>", retired: [...]}``: ``active`` names the live
-version, ``retired`` the versions replaced or discarded, which may never become active
-again.
+"<projection>", active: "<version>", placed: "<version>", placing: {version, since},
+retired: [...]}``: ``active`` names the live version, ``retired`` the versions replaced
+or discarded, which may never become active again; ``placed`` and ``placing`` say whether
+the live version is in the collection of the user's name yet (see
+:mod:`projections.adapters.mongo_placement`, which also says what readers and writers do
+during a swap).
 
 The pointer is the truth about which version is live. The first activation inserts it
 (so of racing first callers exactly one wins, on any server); each later one is one
-single-document compare-and-set that also retires the version it replaces. Then the
-``active`` flags of the version documents follow, and the replaced collection is
-dropped. Discarding retires a version by a compare-and-set on the same pointer, only if
-it is not the live one, so a discard and an activation of one version never both win.
-Queries read the pointer, then the collection it names; a query that raced a switch (its
-collection was dropped meanwhile, so it found nothing or its cursor died) reads the
-pointer again and runs on the version it names now.
+single-document compare-and-set that also retires the version it replaces and marks the
+swap under way. Then the new version is renamed in, the pointer marked placed, the
+``active`` flags of the version documents follow, and the replaced version is dropped.
+Discarding retires a version by a compare-and-set on the same pointer, only if it is not
+the live one, so a discard and an activation of one version never both win.
+
+A database written by an earlier cirec has a pointer without ``placed``: its live version
+stays aside, where queries and workers find it, until the next activation moves a new one
+in under the plain name.
 
 See :mod:`projections.adapters.mongo` for the rest of the layout. Every method here talks
 to the server directly and raises the driver's errors; the store translates them.
@@ -25,7 +30,8 @@ to the server directly and raises the driver's errors; the store translates them
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, Final, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from pymongo import ASCENDING, DESCENDING
 from pymongo.collection import Collection
@@ -36,22 +42,20 @@ from eventstore.adapters.mongo_connection import BACKEND
 from eventstore.errors import StoreError
 from projections import naming
 from projections.adapters import mongo_batches
+from projections.adapters import mongo_placement as placement
 from projections.adapters.mongo_batches import MongoBatches
+from projections.adapters.mongo_placement import Pointer
 from projections.errors import VersionGoneError
 from projections.projection import Projection
 
 Raw = dict[str, Any]
-T = TypeVar("T")
 
 VERSIONS: Final = "read_model_versions"
 RETRIES: Final = 100
 """How many numbers a new version tries, or switches an activation, before giving up."""
-READ_ATTEMPTS: Final = 3
-"""How many versions a query tries while switches keep moving the pointer under it."""
-NAMESPACE_EXISTS: Final = 48
-
-LiveQuery = Callable[[Collection[Raw]], tuple[T, bool]]
-"""A query of one version's collection: its result, and whether that is *settled*."""
+SWAP_LEASE: Final = timedelta(minutes=1)
+"""How long a swap may stay unfinished before another activation may replace it (its
+activator died between marking it and finishing it)."""
 
 
 def checked_name(projection: Projection[Any]) -> str:
@@ -63,17 +67,27 @@ class MongoVersions:
     """The versions of every projection in one database, and which one is live."""
 
     def __init__(
-        self, db: Database[Raw], concerns: Mapping[str, Any], batches: MongoBatches
+        self,
+        db: Database[Raw],
+        concerns: Mapping[str, Any],
+        batches: MongoBatches,
+        now: Callable[[], datetime],
     ) -> None:
         self._db = db
         self._concerns = dict(concerns)
         self._versions = db.get_collection(VERSIONS, **self._concerns)
         self._batches = batches
+        self._now = now
+        self.between_renames: Callable[[], None] = lambda: None
+        """Runs inside a swap's window on servers without ``dropTarget`` (for tests)."""
+
+    def collection(self, name: str) -> Collection[Raw]:
+        """Return the collection ``name`` of this database, with the store's concerns."""
+        return self._db.get_collection(name, **self._concerns)
 
     def documents(self, projection: Projection[Any], version: str) -> Collection[Raw]:
-        """Return the collection holding ``version`` of ``projection`` (names checked)."""
-        name = naming.storage_name(projection.name, version)
-        return self._db.get_collection(name, **self._concerns)
+        """Return the collection keeping ``version`` aside (names checked)."""
+        return self.collection(placement.aside(projection.name, version))
 
     @staticmethod
     def version_id(projection: Projection[Any], version: str) -> str:
@@ -86,17 +100,31 @@ class MongoVersions:
         found = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
         return sorted(found, key=naming.version_number)
 
-    def live(self, projection: Projection[Any]) -> str:
+    def pointer(self, projection: Projection[Any]) -> Pointer:
+        """Return what the pointer of ``projection`` says now."""
+        return Pointer.of(self._versions.find_one({"_id": checked_name(projection)}))
+
+    def pointer_and_version(
+        self, projection: Projection[Any], version: str
+    ) -> tuple[Pointer, bool]:
+        """Return the pointer and whether ``version`` exists, read in one query."""
+        ids = [checked_name(projection), self.version_id(projection, version)]
+        found = {doc["_id"]: doc for doc in self._versions.find({"_id": {"$in": ids}})}
+        described = found.get(ids[1])
+        exists = described is not None and not described.get("dropped", False)
+        return Pointer.of(found.get(ids[0])), exists
+
+    def live(self, projection: Projection[Any], drop_target: bool) -> str:
         """Return the version the pointer names, creating and activating v1 if none."""
-        pointer = self._versions.find_one({"_id": checked_name(projection)})
-        if pointer is not None and "active" in pointer:
-            return str(pointer["active"])
+        pointer = self.pointer(projection)
+        if pointer.active is not None:
+            return pointer.active
         version = self.create(projection)
         if self._switch(projection, version, None):
-            self.flag(projection, version)
+            self.place(projection, version, None, drop_target)
             return version
         self.drop(projection, version)  # another first call won; nobody knows ours
-        return self.live(projection)
+        return self.live(projection, drop_target)
 
     def create(self, projection: Projection[Any]) -> str:
         """Create an empty, inactive version: number it, register it, make its collection.
@@ -128,15 +156,17 @@ class MongoVersions:
         raise StoreError(BACKEND, "new_version", f"no free version number for {name}")
 
     def prepare(self, projection: Projection[Any], version: str) -> None:
-        """Create the version's collection and the indexes it declares, if missing.
+        """Create the version's aside collection and the indexes it declares, if missing.
 
         Idempotent: an index that exists already (same name, same keys) is left alone.
+        Renaming the collection keeps its indexes.
         """
         documents = self.documents(projection, version)
         try:
             self._db.create_collection(documents.name, check_exists=False)
         except (CollectionInvalid, OperationFailure) as exc:
-            if getattr(exc, "code", NAMESPACE_EXISTS) != NAMESPACE_EXISTS:
+            code = getattr(exc, "code", placement.NAMESPACE_EXISTS)
+            if code != placement.NAMESPACE_EXISTS:
                 raise
         for index in projection.queried_by.indexes:
             keys = [
@@ -145,29 +175,69 @@ class MongoVersions:
             ]
             documents.create_index(keys, name=index.name)
 
+    def activate(self, projection: Projection[Any], version: str, drop_target: bool) -> None:
+        """Make ``version`` live and swap it in under the plain name (see the module docs).
+
+        Activating the live version changes nothing, except that a swap of it left
+        unfinished (its activator died) is finished.
+        """
+        pointer = self.pointer(projection)
+        if pointer.active == version:
+            if pointer.state(version) == "moving":
+                self.place(projection, version, None, drop_target)
+            return
+        if version in pointer.retired:
+            raise VersionGoneError(projection.name, version)
+        self.prepare(projection, version)
+        old = self.switch_to(projection, version)
+        self.place(projection, version, old, drop_target)
+        if old is not None:
+            self.drop(projection, old)
+
+    def place(
+        self, projection: Projection[Any], version: str, old: str | None, drop_target: bool
+    ) -> None:
+        """Rename the live ``version`` in under the plain name, then mark it placed."""
+        placement.swap_in(
+            self._db,
+            projection.name,
+            version,
+            old,
+            drop_target=drop_target,
+            between=self.between_renames,
+        )
+        self._versions.update_one(
+            {"_id": checked_name(projection), "active": version, "placing.version": version},
+            {"$set": {"placed": version}, "$unset": {"placing": ""}},
+        )
+        self.flag(projection, version)
+
     def switch_to(self, projection: Projection[Any], version: str) -> str | None:
         """Point the pointer at ``version``; return the version it replaced, if any."""
         for _ in range(RETRIES):
-            pointer = self._versions.find_one({"_id": checked_name(projection)}) or {}
-            old: str | None = pointer.get("active")
-            if old == version:
-                return None
-            if version in pointer.get("retired", ()):
+            pointer = self.pointer(projection)
+            if version in pointer.retired:
                 raise VersionGoneError(projection.name, version)
-            if self._switch(projection, version, old):
-                return old
+            if self._switch(projection, version, pointer.active):
+                return pointer.active
         raise StoreError(BACKEND, "activate", f"the active {projection.name} kept changing")
 
     def _switch(self, projection: Projection[Any], version: str, old: str | None) -> bool:
         """Compare-and-set the pointer from ``old`` to ``version``, retiring ``old``.
 
-        The first activation inserts the pointer, so exactly one first caller wins on
-        any server (see the module docs on FerretDB).
+        It also marks the swap under way (``placing``); a swap still marked is not
+        replaced until it is :data:`SWAP_LEASE` old. The first activation inserts the
+        pointer, so exactly one first caller wins on any server (see the module docs on
+        FerretDB).
         """
         name = checked_name(projection)
+        now = self._now()
+        placing = {"version": version, "since": now}
         if old is None:
             try:
-                self._versions.insert_one({"_id": name, "active": version, "retired": []})
+                self._versions.insert_one(
+                    {"_id": name, "active": version, "placing": placing, "retired": []}
+                )
                 return True
             except DuplicateKeyError:
                 pass  # it exists: with another active version, or with none (see _retire)
@@ -175,8 +245,9 @@ class MongoVersions:
             "_id": name,
             "active": {"$exists": False} if old is None else old,
             "retired": {"$ne": version},
+            "$or": [{"placing": {"$exists": False}}, {"placing.since": {"$lt": now - SWAP_LEASE}}],
         }
-        update: Raw = {"$set": {"active": version}}
+        update: Raw = {"$set": {"active": version, "placing": placing}}
         if old is not None:
             update["$addToSet"] = {"retired": old}
         return self._versions.update_one(condition, update).matched_count == 1
@@ -226,28 +297,3 @@ class MongoVersions:
             suffix = collection[len(name) + len(naming.SEPARATOR) :]
             if collection not in owned and naming.VERSION.match(suffix):
                 self._db.drop_collection(collection)
-
-    def read_live(self, projection: Projection[Any], query: LiveQuery[T]) -> T:
-        """Run ``query`` on the live version, and again on the next if a switch raced it.
-
-        ``query`` returns its result and whether it is *settled*: found what it looked
-        for, so no switch can have emptied it. An unsettled result, or a failure (a cursor
-        killed by the drop), makes the pointer be read again: if it moved, the query runs
-        on the version it names now.
-        """
-        version = self.live(projection)
-        for _ in range(READ_ATTEMPTS - 1):
-            try:
-                result, settled = query(self.documents(projection, version))
-            except OperationFailure:
-                moved = self.live(projection)
-                if moved == version:
-                    raise
-            else:
-                if settled:
-                    return result
-                moved = self.live(projection)
-                if moved == version:
-                    return result
-            version = moved
-        return query(self.documents(projection, version))[0]

@@ -180,8 +180,9 @@ def test_tricky_names_round_trip_through_the_server(
     assert store.get(REPO_CONFIGS, "repo") == config
     assert store.load(REPO_CONFIGS, repo_version, ["repo"]) == {"repo": Versioned(config, 3)}
 
-    stored = raw[f"repo_configs__{repo_version}"].find_one({"_id": "repo"})
+    stored = raw["repo_configs"].find_one({"_id": "repo"})  # the live version: the user's name
     assert stored is not None
+    assert stored["_version"] == repo_version
     assert set(stored["pipelines"]) == {"deploy%2Eprod", "%24where", "%", "a%00b", "x" * 1000}
     assert stored["pipelines"]["%24where"]["pipeline_config"]["matrix"] == [
         {"%a": [1, 2]},
@@ -222,8 +223,9 @@ def test_each_version_gets_the_indexes_its_projection_declares(
     old = store.active_version(JOBS_HISTORY)
     fresh = store.new_version(JOBS_HISTORY)
     store.activate(JOBS_HISTORY, fresh)
-    for version in (fresh, store.new_version(JOBS_HISTORY)):
-        indexes = raw[f"jobs_history__{version}"].index_information()
+    # The live version under the user's name (renamed in with its indexes), a new one aside.
+    for name in ("jobs_history", f"jobs_history__{store.new_version(JOBS_HISTORY)}"):
+        indexes = raw[name].index_information()
         assert indexes["by_pipeline"]["key"] == [
             ("repo_name", 1),
             ("repo_url", 1),
@@ -231,6 +233,7 @@ def test_each_version_gets_the_indexes_its_projection_declares(
             ("run_number", -1),
         ]
     assert f"jobs_history__{old}" not in raw.list_collection_names()
+    assert f"jobs_history__{fresh}" not in raw.list_collection_names()
 
 
 # -- versions ----------------------------------------------------------------------------
@@ -352,17 +355,17 @@ def lose_the_race(
 
     Returns the list of versions the reader read before the switch (filled when it reads).
     """
-    live = reader._versions.live
+    read = reader._versions.pointer
     before: list[str] = []
 
-    def read_the_pointer_then_switch(projection: Any) -> str:
-        version = live(projection)
+    def read_the_pointer_then_switch(projection: Any) -> Any:
+        pointer = read(projection)
         if not before:
-            before.append(version)
+            before.append(pointer.active)
             switch()
-        return version
+        return pointer
 
-    monkeypatch.setattr(reader._versions, "live", read_the_pointer_then_switch)
+    monkeypatch.setattr(reader._versions, "pointer", read_the_pointer_then_switch)
     return before
 
 
@@ -544,7 +547,7 @@ def test_an_unreadable_stored_document_is_a_store_error(
     store: MongoReadModelStore, raw: pymongo.database.Database[dict[str, Any]]
 ) -> None:
     version = store.active_version(SESSIONS)
-    raw[f"sessions__{version}"].insert_one({"_id": "ada", "_position": 1, "user_id": 5})
+    raw["sessions"].insert_one({"_id": "ada", "_position": 1, "_version": version, "user_id": 5})
     with pytest.raises(StoreError, match="'ada' of sessions is unreadable"):
         store.get(SESSIONS, "ada")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import attrs
+import pymongo
 import pytest
 from hypothesis import HealthCheck, given, settings
 
@@ -850,6 +851,34 @@ def test_the_read_models_live_beside_the_event_log(
         events.append("s", [new_event(i=2)])
         assert [event.data for event in events.read_all()] == [{"i": 1}, {"i": 2}]
         assert events.head() == 2
+
+
+def under_the_users_name(store_url: str, projection: Projection[Any]) -> list[tuple[str, int]]:
+    """``(key, position)`` of each document a direct reader finds under the projection's name:
+    the SQLite view, or the MongoDB collection (its live version's documents)."""
+    if store_url.startswith("sqlite://"):
+        with _raw(Path(store_url.removeprefix("sqlite://"))) as raw:
+            rows = raw.execute(f"SELECT key, position FROM {projection.name} ORDER BY key")  # noqa: S608 -- a projection's checked name
+            return [(str(key), int(position)) for key, position in rows]
+    client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(store_url)
+    with client:
+        found = client.get_default_database()[projection.name].find({}, sort=[("_id", 1)])
+        return [(str(doc["_id"]), int(doc["_position"])) for doc in found]
+
+
+def test_a_direct_reader_finds_the_live_documents_under_the_users_name(
+    store_url: str, read_store: ReadModelStore
+) -> None:
+    old = read_store.active_version(SESSIONS)
+    insert(read_store, SESSIONS, old, {"ada": session("ada"), "bob": session("bob")})
+    assert under_the_users_name(store_url, SESSIONS) == [("ada", 1), ("bob", 1)]
+    fresh = read_store.new_version(SESSIONS)
+    insert(read_store, SESSIONS, fresh, {"cy": session("cy")}, position=4)
+    assert under_the_users_name(store_url, SESSIONS) == [("ada", 1), ("bob", 1)]
+    read_store.activate(SESSIONS, fresh)
+    assert under_the_users_name(store_url, SESSIONS) == [("cy", 4)]
+    read_store.save(SESSIONS, fresh, [Change("cy", session("cy", "x"), 5, 4)])
+    assert under_the_users_name(store_url, SESSIONS) == [("cy", 5)]
 
 
 # -- what only the embedded store promises -----------------------------------------------
