@@ -1,9 +1,10 @@
 """The run queries of ``jobs_history`` on MongoDB, over the collection of the live version.
 
 Both filter on the top-level fields ``jobs_history`` declares it is queried by and are
-served on MongoDB by its ``by_pipeline`` index (repository, URL, pipeline, run number
-descending; under the plain name the fence on ``_version`` is checked on the documents the
-index finds); FerretDB v1 scans. Every name is a string, checked by
+served on MongoDB by its ``by_pipeline`` index, which the store declares as ``_version``,
+repository, URL, pipeline, run number descending, ``_id``: the fence on the live version,
+the filter and the order all come from the index (``tests/test_index_use.py``); FerretDB
+v1 scans. Every name is a string, checked by
 :class:`~projections.run_queries.RunQueries`, so none can be read as an operator.
 """
 

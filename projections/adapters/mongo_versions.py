@@ -76,6 +76,7 @@ class MongoVersions:
         self._db = db
         self._concerns = dict(concerns)
         self._versions = db.get_collection(VERSIONS, **self._concerns)
+        self._indexed = False
         self._batches = batches
         self._now = now
         self.between_renames: Callable[[], None] = lambda: None
@@ -94,8 +95,17 @@ class MongoVersions:
         """Return the ``_id`` of the document describing ``version``."""
         return mongo_batches.version_id(checked_name(projection), version)
 
+    def _index_versions(self) -> None:
+        """Declare the index that lists a projection's versions (once per store)."""
+        if not self._indexed:
+            self._versions.create_index(
+                [("projection", ASCENDING), ("dropped", ASCENDING)], name="by_projection"
+            )
+            self._indexed = True
+
     def names(self, projection: Projection[Any]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
+        self._index_versions()
         condition = {"projection": checked_name(projection), "dropped": {"$ne": True}}
         found = [str(doc["version"]) for doc in self._versions.find(condition, {"version": 1})]
         return sorted(found, key=naming.version_number)
@@ -134,6 +144,7 @@ class MongoVersions:
         after their version goes, so no number is ever handed out twice.
         """
         name = checked_name(projection)
+        self._index_versions()
         taken = self._versions.find({"projection": name}, {"version": 1})
         number = max((naming.version_number(doc["version"]) for doc in taken), default=0)
         for _ in range(RETRIES):
@@ -169,9 +180,15 @@ class MongoVersions:
             if code != placement.NAMESPACE_EXISTS:
                 raise
         for index in projection.queried_by.indexes:
+            # Queries match one version (``_version``) and break ties by key (``_id``):
+            # both belong in the index for MongoDB to answer a page from it alone.
             keys = [
-                (field, DESCENDING if field in index.descending else ASCENDING)
-                for field in index.fields
+                ("_version", ASCENDING),
+                *(
+                    (field, DESCENDING if field in index.descending else ASCENDING)
+                    for field in index.fields
+                ),
+                ("_id", ASCENDING),
             ]
             documents.create_index(keys, name=index.name)
 

@@ -227,10 +227,12 @@ def test_each_version_gets_the_indexes_its_projection_declares(
     for name in ("jobs_history", f"jobs_history__{store.new_version(JOBS_HISTORY)}"):
         indexes = raw[name].index_information()
         assert indexes["by_pipeline"]["key"] == [
+            ("_version", 1),
             ("repo_name", 1),
             ("repo_url", 1),
             ("pipeline_name", 1),
             ("run_number", -1),
+            ("_id", 1),
         ]
     assert f"jobs_history__{old}" not in raw.list_collection_names()
     assert f"jobs_history__{fresh}" not in raw.list_collection_names()
@@ -361,6 +363,7 @@ def lose_the_race(
     def read_the_pointer_then_switch(projection: Any) -> Any:
         pointer = read(projection)
         if not before:
+            assert pointer.active is not None
             before.append(pointer.active)
             switch()
         return pointer

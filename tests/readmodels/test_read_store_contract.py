@@ -670,10 +670,7 @@ def test_a_new_read_model_is_stored_from_its_declaration_alone(
 
 RESERVED_NAMES = [
     "events",
-    "event_index",
-    "stream_index",
-    "index_meta",
-    "stream_commits",
+    "event_payloads",
     "read_model_versions",
     "read_model_batches",
     "read_model_sequences",
