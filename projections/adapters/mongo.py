@@ -41,7 +41,7 @@ follow a switch atomically. Keys inside documents are escaped (``deploy%2Eprod``
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -58,10 +58,12 @@ from projections import arguments, naming
 from projections.adapters import mongo_documents as stored
 from projections.adapters.mongo_batches import BATCHES, MongoBatches
 from projections.adapters.mongo_documents import ServerTraits
+from projections.adapters.mongo_unwritable import UNWRITABLE, MongoUnwritable
 from projections.adapters.mongo_versions import VERSIONS, LiveQuery, MongoVersions
 from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
+from projections.unwritable import Unwritable
 
 D = TypeVar("D")
 T = TypeVar("T")
@@ -97,6 +99,7 @@ class MongoReadModelStore(ReadModelStore):
             versions, self._db.get_collection(BATCHES, **self._concerns), lambda: datetime.now(UTC)
         )
         self._versions = MongoVersions(self._db, self._concerns, self._batches)
+        self._unwritable = MongoUnwritable(self._db.get_collection(UNWRITABLE, **self._concerns))
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -151,6 +154,7 @@ class MongoReadModelStore(ReadModelStore):
             self._versions.flag(projection, version)
             if old is not None:
                 self._versions.drop(projection, old)
+                self._unwritable.forget(projection.name, old)
 
     def discard(self, projection: Projection[D], version: str) -> None:
         """Retire and drop an inactive ``version``; one that does not exist is left alone.
@@ -169,6 +173,7 @@ class MongoReadModelStore(ReadModelStore):
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
             self._versions.drop(projection, version)
+            self._unwritable.forget(projection.name, version)
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
@@ -270,6 +275,40 @@ class MongoReadModelStore(ReadModelStore):
                 for raw in cursor:
                     yield raw["_id"], stored.versioned(projection, raw)
             self._versions.require(projection, version)
+
+    # -- unwritable keys (see projections.adapters.mongo_unwritable) ---------------------
+
+    def unwritable(
+        self, projection: Projection[D], version: str, keys: Iterable[str] | None = None
+    ) -> dict[str, Unwritable]:
+        """Return the unwritable marks of ``version`` among ``keys`` (all if None)."""
+        naming.storage_name(projection.name, version)
+        wanted = None if keys is None else arguments.keys(keys)
+        with self._translated("unwritable"):
+            found = self._unwritable.find(projection.name, version, wanted)
+            self._versions.require(projection, version)
+        return found
+
+    def mark_unwritable(
+        self, projection: Projection[D], version: str, marks: Sequence[Unwritable]
+    ) -> None:
+        """Record the marks, one at a time; a mark never moves to a lower position."""
+        naming.storage_name(projection.name, version)
+        if not marks:
+            return
+        with self._translated("mark_unwritable"):
+            self._versions.require(projection, version)
+            self._unwritable.mark(projection.name, version, marks)
+
+    def clear_unwritable(
+        self, projection: Projection[D], version: str, written: Mapping[str, int]
+    ) -> None:
+        """Delete each key's mark at or below the position its document was written at."""
+        naming.storage_name(projection.name, version)
+        if not written:
+            return
+        with self._translated("clear_unwritable"):
+            self._unwritable.clear(projection.name, version, written)
 
     # -- reading the active version -----------------------------------------------------
 
