@@ -112,6 +112,17 @@ def verify(
     return differences
 
 
+def unwritable_keys(
+    store: ReadModelStore, projection: Projection[D], version: str
+) -> dict[str, Unwritable]:
+    """Return the marks in effect of ``version``: its keys whose documents are not written."""
+    marks = store.unwritable(projection, version)
+    if not marks:
+        return {}
+    stored = store.load(projection, version, marks)
+    return in_effect(marks, {key: doc.position for key, doc in stored.items()})
+
+
 def _canonical(document: dict[str, Any] | None) -> str:
     """Return JSON text in which 1 and True, 1 and 1.0, 0.0 and -0.0 all differ."""
     return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
