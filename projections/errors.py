@@ -93,3 +93,21 @@ class InvalidProjectionError(ReadModelError):
         self.what = what
         self.reason = reason
         super().__init__(f"{what}: {reason}")
+
+
+class DocumentTooLargeError(ReadModelError):
+    """Raised when a store refuses a document as too large to write; nothing of it is written.
+
+    ``size`` is the document's size in bytes as the store counted it and ``limit`` the
+    most it takes. The projector records such a key as unwritable
+    (:class:`projections.unwritable.Unwritable`) and keeps folding every other key.
+    """
+
+    def __init__(self, projection: str, key: str, size: int, limit: int) -> None:
+        self.projection = projection
+        self.key = key
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"{projection}: document {_shown(key)} is {size} bytes; the store holds at most {limit}"
+        )

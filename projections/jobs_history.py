@@ -11,8 +11,11 @@ Status rules, as GitLab applies them:
   canceled, which wins;
 * canceling a run ends every stage and job still running as ``canceled``.
 
-``job_logs`` keeps the last :data:`LOG_TAIL_CHARS` characters of a job's output; the
-whole log stays in the event log, chunk by chunk (see :mod:`projections.logs`).
+``job_logs`` keeps the end of a job's output, as much as the job's share of the run's
+log budget allows (:mod:`projections.log_tails`: 64 KiB while a run has at most 64 jobs,
+less as it grows, so the document stays within :mod:`projections.sizes`' budget);
+``log_truncated_chars`` says how much was cut. The whole log stays in the event log,
+chunk by chunk (see :mod:`projections.logs`).
 """
 
 from __future__ import annotations
@@ -36,10 +39,8 @@ from eventstore.catalog import (
 from eventstore.catalog.runs import RunEvent
 from eventstore.clock import to_epoch_millis
 from projections.documents import RUNNING, JobLog, RunDocument, StageLog
+from projections.log_tails import job_tail_budget, kept_tail
 from projections.projection import Index, Projection, QuerySpec, on
-
-LOG_TAIL_CHARS = 64 * 1024
-"""How much of a job's output its ``job_logs`` keeps: the end, where failures show."""
 
 Document = RunDocument | None
 
@@ -94,7 +95,13 @@ def stage_finished(document: Document, event: StageFinished, at: datetime) -> Do
 
 
 def job_started(document: Document, event: JobStarted, at: datetime) -> Document:
-    """Add the job to its stage, ``running``; a retry starts the job again."""
+    """Add the job to its stage, ``running``; a retry starts the job again.
+
+    A new job that halves every job's share of the log budget cuts the tails kept.
+    """
+    if document is None:
+        return None
+    before = _job_count(document)
 
     def start(stage: StageLog) -> StageLog:
         old = stage.jobs.get(event.job_name)
@@ -112,16 +119,23 @@ def job_started(document: Document, event: JobStarted, at: datetime) -> Document
         )
         return evolve(stage, jobs={**stage.jobs, job.job_name: job})
 
-    return _update_stage(document, event.stage_name, at, start)
+    started = _with_stage(document, start(_stage_of(document, event.stage_name, at)))
+    budget = job_tail_budget(_job_count(started))
+    if budget == job_tail_budget(before):
+        return started
+    return _with_tails_cut(started, budget)
 
 
 def job_log_chunk_appended(
     document: Document, event: JobLogChunkAppended, at: datetime
 ) -> Document:
-    """Append the chunk to the job's log tail, cutting the tail to its bound."""
+    """Append the chunk to the job's log tail, cutting the tail to the job's share."""
+    if document is None:
+        return None
+    budget = job_tail_budget(_job_count(document))
 
     def append(job: JobLog) -> JobLog:
-        tail = (job.job_logs + event.content)[-LOG_TAIL_CHARS:]
+        tail = kept_tail(job.job_logs + event.content, budget)
         total = job.log_chars + len(event.content)
         return evolve(
             job,
@@ -166,6 +180,26 @@ def run_finished(document: Document, event: RunFinished, at: datetime) -> Docume
         outcomes = [stage.stage_status for stage in document.logs.values()]
         status = _composite(outcomes) if outcomes else event.status.value
     return _ended(document, status, at)
+
+
+def _job_count(document: RunDocument) -> int:
+    return sum(len(stage.jobs) for stage in document.logs.values())
+
+
+def _with_tails_cut(document: RunDocument, budget: int) -> RunDocument:
+    """Cut every job's tail to ``budget`` (a tail within it already is kept as it is)."""
+
+    def cut(job: JobLog) -> JobLog:
+        tail = kept_tail(job.job_logs, budget)
+        if len(tail) == len(job.job_logs):
+            return job
+        return evolve(job, job_logs=tail, log_truncated_chars=job.log_chars - len(tail))
+
+    stages = {
+        name: evolve(stage, jobs={job_name: cut(job) for job_name, job in stage.jobs.items()})
+        for name, stage in document.logs.items()
+    }
+    return evolve(document, logs=stages)
 
 
 def _ended(document: RunDocument, status: str, at: datetime) -> RunDocument:
@@ -214,10 +248,14 @@ def _update_stage(
     """Apply ``change`` to stage ``name``, opening it first if its start was not recorded."""
     if document is None:
         return None
-    stage = document.logs.get(name) or StageLog(
+    return _with_stage(document, change(_stage_of(document, name, at)))
+
+
+def _stage_of(document: RunDocument, name: str, at: datetime) -> StageLog:
+    """Return stage ``name``, or a new one started at ``at`` if its start was not recorded."""
+    return document.logs.get(name) or StageLog(
         stage_name=name, stage_status=RUNNING, start_time=at, completion_time=None, jobs={}
     )
-    return _with_stage(document, change(stage))
 
 
 def _update_job(

@@ -36,6 +36,7 @@ RESERVED: Final = EVENT_STORE_NAMES | {
     "read_model_versions",  # the read-model stores' own bookkeeping
     "read_model_batches",
     "read_model_sequences",
+    "read_model_unwritable",
 }
 """Names of tables and collections the stores use themselves: no projection may take one."""
 SQLITE_PREFIX: Final = "sqlite_"

@@ -3,7 +3,11 @@
 A rebuild folds the log from position 0 into a new, inactive version while the live one
 keeps serving and being updated, catches up to the head, and then activates the new
 version in one step. Interrupted at any point, it leaves the active version untouched
-and an inactive one behind, which the next rebuild discards.
+and an inactive one behind, which the next rebuild discards. A document that cannot be
+written does not stop it (:mod:`projections.unwritable`): it is reported and marked.
+
+Verify reports every key marked unwritable too, as a :class:`Difference` carrying the
+mark: the document stored there is not the one the log gives, whatever the reason.
 """
 
 from __future__ import annotations
@@ -19,8 +23,9 @@ from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from projections.folding import fold
 from projections.projection import Envelope, Projection
-from projections.store import ReadModelStore
-from projections.worker import DEFAULT_BATCH_SIZE, Projector
+from projections.store import ReadModelStore, Versioned
+from projections.unwritable import Unwritable, check, in_effect
+from projections.worker import DEFAULT_BATCH_SIZE, Projector, Reporter
 
 D = TypeVar("D")
 
@@ -35,14 +40,21 @@ def rebuild(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     on_progress: Progress | None = None,
+    on_unwritable: Reporter | None = None,
 ) -> str:
-    """Replay the log into a new version of ``projection``, activate it, return its name."""
+    """Replay the log into a new version of ``projection``, activate it, return its name.
+
+    ``on_unwritable`` is told of every document that could not be written (see
+    :class:`~projections.worker.Projector`).
+    """
     active = store.active_version(projection)
     for leftover in store.versions(projection):
         if leftover != active:
             store.discard(projection, leftover)
     version = store.new_version(projection)
-    projector = Projector(events, store, [projection], batch_size=batch_size)
+    projector = Projector(
+        events, store, [projection], batch_size=batch_size, on_unwritable=on_unwritable
+    )
     while True:
         result = projector.step(projection, version)
         if on_progress is not None:
@@ -61,7 +73,10 @@ class Difference:
     stored: dict[str, Any] | None
     """The stored document (with its position), or None if it is missing."""
     replayed: dict[str, Any] | None
-    """What the replay gives (with its position), or None if it should not exist."""
+    """What the replay gives (with its position), or None if it should not exist or is
+    unwritable (then ``unwritable`` says so)."""
+    unwritable: Unwritable | None = None
+    """The key's unwritable mark in effect, or the one it should have; None if neither."""
 
 
 def verify(
@@ -70,19 +85,42 @@ def verify(
     """Replay the log in memory and return every document the active version has wrong.
 
     Only the part of the log the active version has folded is replayed (up to its
-    checkpoint), so a projector running behind is not reported as a difference.
+    checkpoint), so a projector running behind is not reported as a difference. Every
+    key whose document could not be written is reported, with its mark (see the module).
     """
     version = store.active_version(projection)
     upto = store.checkpoint(projection, version)
     replayed = _replay(events, projection, upto)
-    stored = {
-        key: _plain(doc.document, doc.position) for key, doc in store.documents(projection, version)
-    }
-    return [
-        Difference(key, stored.get(key), replayed.get(key))
-        for key in sorted(stored.keys() | replayed.keys())
-        if _canonical(stored.get(key)) != _canonical(replayed.get(key))
-    ]
+    found = dict(store.documents(projection, version))
+    marks = in_effect(
+        store.unwritable(projection, version), {key: doc.position for key, doc in found.items()}
+    )
+    stored = {key: _plain(doc.document, doc.position) for key, doc in found.items()}
+    differences = []
+    for key in sorted(stored.keys() | replayed.keys() | marks.keys()):
+        replay = replayed.get(key)
+        expected = None if replay is None else check(key, replay.position, replay.document)
+        if expected is not None or key in marks:
+            fits = None if replay is None or expected is not None else _plain_of(replay)
+            differences.append(Difference(key, stored.get(key), fits, marks.get(key, expected)))
+        elif _canonical(stored.get(key)) != _canonical(
+            None if replay is None else _plain_of(replay)
+        ):
+            differences.append(
+                Difference(key, stored.get(key), _plain_of(replay) if replay else None)
+            )
+    return differences
+
+
+def unwritable_keys(
+    store: ReadModelStore, projection: Projection[D], version: str
+) -> dict[str, Unwritable]:
+    """Return the marks in effect of ``version``: its keys whose documents are not written."""
+    marks = store.unwritable(projection, version)
+    if not marks:
+        return {}
+    stored = store.load(projection, version, marks)
+    return in_effect(marks, {key: doc.position for key, doc in stored.items()})
 
 
 def _canonical(document: dict[str, Any] | None) -> str:
@@ -90,12 +128,15 @@ def _canonical(document: dict[str, Any] | None) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-def _replay(events: EventStore, projection: Projection[D], upto: int) -> dict[str, dict[str, Any]]:
-    """Fold the log up to position ``upto`` in memory; return each document as plain JSON."""
+def _replay(events: EventStore, projection: Projection[D], upto: int) -> dict[str, Versioned[D]]:
+    """Fold the log up to position ``upto`` in memory; return each document."""
     codec = Codec()
     records = _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), upto)
-    replayed = fold(projection, {}, (Envelope.of(record, codec) for record in records))
-    return {key: _plain(doc.document, doc.position) for key, doc in replayed.items()}
+    return fold(projection, {}, (Envelope.of(record, codec) for record in records))
+
+
+def _plain_of(versioned: Versioned[Any]) -> dict[str, Any]:
+    return _plain(versioned.document, versioned.position)
 
 
 def _until(records: Iterator[RecordedEvent], upto: int) -> Iterator[RecordedEvent]:

@@ -31,7 +31,7 @@ The errors named here are those of :mod:`projections.errors`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Generic, TypeVar
 
 from attrs import frozen
@@ -39,6 +39,7 @@ from attrs import frozen
 from eventstore.closing import Closing
 from projections import arguments
 from projections.projection import Projection
+from projections.unwritable import Unwritable
 
 D = TypeVar("D")
 
@@ -169,6 +170,38 @@ class ReadModelStore(Closing):
         self, projection: Projection[D], version: str
     ) -> Iterator[tuple[str, Versioned[D]]]:
         """Yield every document of ``version`` with its key, in key order."""
+
+    # -- keys whose documents cannot be written (see projections.unwritable) ------------
+
+    @abstractmethod
+    def unwritable(
+        self, projection: Projection[D], version: str, keys: Iterable[str] | None = None
+    ) -> dict[str, Unwritable]:
+        """Return the unwritable marks of ``version`` among ``keys`` (all of them if None).
+
+        One round trip; in effect or not (see :func:`projections.unwritable.in_effect`).
+        Raises :class:`VersionGoneError` if ``version`` does not exist.
+        """
+
+    @abstractmethod
+    def mark_unwritable(
+        self, projection: Projection[D], version: str, marks: Sequence[Unwritable]
+    ) -> None:
+        """Record each mark, replacing the mark of its key only if that one is at a lower position.
+
+        So a worker that comes late never moves a mark back. Raises
+        :class:`VersionGoneError` if ``version`` does not exist.
+        """
+
+    @abstractmethod
+    def clear_unwritable(
+        self, projection: Projection[D], version: str, written: Mapping[str, int]
+    ) -> None:
+        """Delete the mark of each key of ``written`` at or below the position given for it.
+
+        Called once the key's document at that position is written; a mark at a higher
+        position (a later document that could not be written) stays.
+        """
 
     # -- reading the active version ------------------------------------------------------
 

@@ -11,6 +11,14 @@ One step of one projection:
    that lost a race reloads and folds again;
 6. finish the batch, which moves the checkpoint past it.
 
+No document stops a projection. One that does not fit (:mod:`projections.unwritable`:
+over the budget of :mod:`projections.sizes`, or refused by the store) is not written:
+its key is marked unwritable with the position it reached, the worker reports it
+(``on_unwritable``), and every other key is written and the checkpoint moves on. The
+next batch touching that key folds into the document it could not write (held in
+memory, or replayed: :mod:`projections.held`), so what is stored never depends on
+where batches begin and end.
+
 A worker killed anywhere between these steps leaves documents that each hold a prefix of
 their events and a claimed batch that the next step folds again, skipping what the
 documents already hold, so it converges to what a rebuild makes. Workers on one
@@ -22,16 +30,18 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
 from eventstore.codec import Codec
 from eventstore.store import EventStore
-from projections.errors import StaleWriteError, VersionGoneError
+from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGoneError
 from projections.folding import fold, touched_keys
+from projections.held import HeldDocuments
 from projections.projection import Envelope, Projection
 from projections.store import Change, ReadModelStore, Versioned
+from projections.unwritable import REFUSED, Unwritable, check, in_effect
 
 D = TypeVar("D")
 
@@ -40,12 +50,28 @@ DEFAULT_BATCH_SIZE = 500
 MAX_STALE_RETRIES = 100
 
 
+Reporter = Callable[[str, Unwritable], None]
+"""Told ``(projection name, mark)`` of every document a batch could not write."""
+
+
 @frozen
 class StepResult:
     """What one step did: how many events it folded and where its checkpoint is now."""
 
     events: int
     checkpoint: int
+    unwritable: tuple[Unwritable, ...] = ()
+    """The documents of this batch that could not be written (their keys are marked)."""
+
+
+@frozen
+class Writes(Generic[D]):
+    """What to store after a batch: the documents that fit, and the marks of those that do not."""
+
+    documents: list[Change[D]]
+    marks: list[Unwritable]
+    unwritten: dict[str, Versioned[D]]
+    """The documents the marks stand for, by key."""
 
 
 def fold_batch(
@@ -65,6 +91,26 @@ def fold_batch(
     ]
 
 
+def sort_out(changes: Iterable[Change[D]], stored: Mapping[str, Versioned[D]]) -> Writes[D]:
+    """Split ``changes`` into the documents to write and the marks of those that do not fit.
+
+    Each write is conditional on the document *stored* (``stored``): for a key that was
+    unwritable, that is its last document that fitted, not the one it was folded from.
+    Pure.
+    """
+    writes = Writes[D]([], [], {})
+    for change in changes:
+        before = stored.get(change.key)
+        mark = check(change.key, change.position, change.document)
+        if mark is None:
+            loaded_at = before.position if before is not None else None
+            writes.documents.append(Change(change.key, change.document, change.position, loaded_at))
+        else:
+            writes.marks.append(mark)
+            writes.unwritten[change.key] = Versioned(change.document, change.position)
+    return writes
+
+
 class Projector:
     """Keeps read-model documents up to date with the log, for a chosen set of projections."""
 
@@ -76,6 +122,7 @@ class Projector:
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
         codec: Codec | None = None,
+        on_unwritable: Reporter | None = None,
     ) -> None:
         self._events = events
         self._store = store
@@ -85,6 +132,8 @@ class Projector:
         self._batch_size = batch_size
         self._codec = codec or Codec()
         self._last_read: tuple[int, list[Envelope]] | None = None
+        self._held = HeldDocuments(events, self._codec)
+        self._on_unwritable = on_unwritable
 
     def step(self, projection: Projection[D], version: str | None = None) -> StepResult:
         """Fold the next batch of the log into ``version`` (by default the active one).
@@ -115,9 +164,12 @@ class Projector:
             return None  # another worker moved the checkpoint meanwhile
         if end != batch[-1].position:  # another worker's batch: fold exactly that
             batch = self._read(start, end - start)
-        self._fold_into(projection, version, batch)
+        unwritable = self._fold_into(projection, version, batch)
         self._store.finish_batch(projection, version, start, end)
-        return StepResult(len(batch), end)
+        if self._on_unwritable is not None:
+            for mark in unwritable:
+                self._on_unwritable(projection.name, mark)
+        return StepResult(len(batch), end, tuple(unwritable))
 
     def _read(self, after: int, count: int) -> list[Envelope]:
         """Return the (at most) ``count`` events after position ``after``, decoded.
@@ -135,21 +187,63 @@ class Projector:
         self._last_read = (after, batch)
         return batch
 
-    def _fold_into(self, projection: Projection[D], version: str, batch: list[Envelope]) -> None:
+    def _fold_into(
+        self, projection: Projection[D], version: str, batch: list[Envelope]
+    ) -> list[Unwritable]:
         """Fold ``batch`` into the stored documents, reloading after each lost race.
 
-        A :class:`VersionGoneError` is left to :meth:`step`, which knows whether to look
+        Return the marks of the documents that could not be written. A
+        :class:`VersionGoneError` is left to :meth:`step`, which knows whether to look
         the active version up again.
         """
         keys = touched_keys(projection, batch)
         for _ in range(MAX_STALE_RETRIES):
-            loaded = self._store.load(projection, version, keys)
+            stored = self._store.load(projection, version, keys)
+            marks = self._store.unwritable(projection, version, keys)
+            positions = {key: each.position for key, each in stored.items()}
+            loaded = {
+                **stored,
+                **self._held.states(projection, version, in_effect(marks, positions)),
+            }
+            writes = sort_out(fold_batch(projection, loaded, batch), stored)
             try:
-                self._store.save(projection, version, fold_batch(projection, loaded, batch))
-                return
+                self._write(projection, version, writes)
             except StaleWriteError:
                 continue  # another worker folding this batch wrote first: fold what is left
+            written = {c.key: c.position for c in writes.documents if c.key in marks}
+            self._store.clear_unwritable(projection, version, written)
+            for key in written:
+                self._held.release(projection, version, key)
+            return writes.marks
         raise StaleWriteError(projection.name, "*", None)
+
+    def _write(self, projection: Projection[D], version: str, writes: Writes[D]) -> None:
+        """Save the documents that fit, then mark the others; a refused one is marked too.
+
+        A store refuses a whole save for one document it cannot take
+        (:class:`DocumentTooLargeError`), before writing anything: that one is moved to
+        the marks and the rest saved again.
+        """
+        while True:
+            try:
+                self._store.save(projection, version, writes.documents)
+                break
+            except DocumentTooLargeError as refused:
+                change = next(c for c in writes.documents if c.key == refused.key)
+                writes.documents.remove(change)
+                writes.marks.append(
+                    Unwritable(
+                        key=change.key,
+                        position=change.position,
+                        size=refused.size,
+                        limit=refused.limit,
+                        reason=REFUSED,
+                    )
+                )
+                writes.unwritten[change.key] = Versioned(change.document, change.position)
+        self._store.mark_unwritable(projection, version, writes.marks)
+        for key, state in writes.unwritten.items():
+            self._held.hold(projection, version, key, state)
 
     def catch_up(self, on_progress: Callable[[str, int], None] | None = None) -> int:
         """Fold everything the log holds now; return how many events were folded in all.

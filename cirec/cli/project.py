@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
+from projections.unwritable import Unwritable
 from projections.worker import Projector
 
 
@@ -31,7 +32,15 @@ def run(context: Context) -> int:
     or SIGTERM, finishes the batch in hand and exits 0.
     """
     projections = selected(context.args)
-    projector = Projector(context.events, context.read_models, projections)
+    unwritable: dict[tuple[str, str], Unwritable] = {}
+    progress = Progress(context.stderr, "project", unit=" events")
+
+    def report(name: str, mark: Unwritable) -> None:
+        unwritable[(name, mark.key)] = mark
+        if context.args.follow:
+            context.diagnose(mark.describe(name))
+
+    projector = Projector(context.events, context.read_models, projections, on_unwritable=report)
     names = ", ".join(projection.name for projection in projections)
     if context.args.follow:
         with _stop_on_signals() as stop:
@@ -39,22 +48,31 @@ def run(context: Context) -> int:
             projector.follow(stop.is_set, stop.wait)
         context.diagnose("stopped")
     else:
-        progress = Progress(context.stderr, "project", unit=" events")
         head = context.events.head()
         order = {projection.name: index for index, projection in enumerate(projections)}
 
-        def report(name: str, position: int) -> None:
+        def advance(name: str, position: int) -> None:
             # One bar over every projection: they are caught up one after the other.
             progress.update(order[name] * head + position, len(order) * head)
 
-        folded = projector.catch_up(report)
+        folded = projector.catch_up(advance)
         progress.finish()
         context.diagnose(f"caught up: {folded} events folded into {names} in all")
+        for (name, _), mark in sorted(unwritable.items()):
+            context.diagnose(mark.describe(name))
     for projection in projections:
         version = context.read_models.active_version(projection)
         checkpoint = context.read_models.checkpoint(projection, version)
+        not_written = sorted(key for name, key in unwritable if name == projection.name)
         if context.json:
-            context.print_json({"projection": projection.name, "checkpoint": checkpoint})
+            context.print_json(
+                {"projection": projection.name, "checkpoint": checkpoint, "unwritable": not_written}
+            )
+        elif not_written:
+            context.out(
+                f"{projection.name}: checkpoint {checkpoint};"
+                f" {len(not_written)} documents not written (see cirec verify)"
+            )
         else:
             context.out(f"{projection.name}: checkpoint {checkpoint}")
     return 0

@@ -9,6 +9,7 @@ from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
 from projections.rebuild import rebuild, verify
+from projections.unwritable import Unwritable
 
 
 def run_rebuild(context: Context) -> int:
@@ -19,13 +20,17 @@ def run_rebuild(context: Context) -> int:
     """
     for projection in selected(context.args):
         progress = Progress(context.stderr, f"rebuild {projection.name}", unit=" events")
+        unwritable: dict[tuple[str, str], Unwritable] = {}
         version = rebuild(
             context.events,
             context.read_models,
             projection,
             on_progress=_reporting_to(progress),
+            on_unwritable=_collecting_in(unwritable),
         )
         progress.finish()
+        for (name, _), mark in sorted(unwritable.items()):
+            context.diagnose(mark.describe(name))
         checkpoint = context.read_models.checkpoint(projection, version)
         if context.json:
             context.print_json(
@@ -40,7 +45,8 @@ def run_verify(context: Context) -> int:
     """Compare each stored document with a replay of the log; exit 1 if any differs.
 
     Only the part of the log a read model has folded (up to its checkpoint) is replayed,
-    so a projector that is behind is not a difference.
+    so a projector that is behind is not a difference. A document that could not be
+    written (over the size budget) is a difference too, named with its size and limit.
     """
     differing = 0
     for projection in selected(context.args):
@@ -49,11 +55,24 @@ def run_verify(context: Context) -> int:
         for difference in differences:
             if context.json:
                 context.print_json({"projection": projection.name, "difference": difference})
+            elif difference.unwritable is not None:
+                context.out(difference.unwritable.describe(projection.name))
             else:
                 context.out(f"{projection.name}: document {difference.key!r} differs")
         if not context.json:
             context.out(f"{projection.name}: {len(differences)} documents differ")
     return 1 if differing else 0
+
+
+def _collecting_in(
+    found: dict[tuple[str, str], Unwritable],
+) -> Callable[[str, Unwritable], None]:
+    """Return a reporter keeping the latest mark of each (projection, key) in ``found``."""
+
+    def collect(name: str, mark: Unwritable) -> None:
+        found[(name, mark.key)] = mark
+
+    return collect
 
 
 def _reporting_to(progress: Progress) -> Callable[[str, int, int], None]:

@@ -10,6 +10,7 @@ from cirec.cli.context import Command, Context
 from cirec.cli.tables import Column
 from eventstore.store import EventStore
 from projections.catalog import PROJECTIONS
+from projections.rebuild import unwritable_keys
 
 COLUMNS = (
     Column("projection", 20),
@@ -18,6 +19,7 @@ COLUMNS = (
     Column("head", 12, numeric=True),
     Column("lag events", 12, numeric=True),
     Column("lag seconds", 12, numeric=True),
+    Column("unwritable", 10, numeric=True),
 )
 
 
@@ -32,6 +34,8 @@ class Lag:
     lag_events: int
     lag_seconds: float
     """How much later the head event was recorded than the last event folded (0 if none)."""
+    unwritable: int
+    """How many documents could not be written (over the size budget; see ``cirec verify``)."""
 
 
 @frozen
@@ -60,7 +64,10 @@ def run(context: Context) -> int:
         checkpoint = context.read_models.checkpoint(projection, version)
         folded_time = _recorded_at(context.events, max(checkpoint, 1))
         seconds = (head_time - folded_time).total_seconds() if head_time and folded_time else 0.0
-        lags.append(Lag(projection.name, version, checkpoint, head, head - checkpoint, seconds))
+        unwritable = len(unwritable_keys(context.read_models, projection, version))
+        lags.append(
+            Lag(projection.name, version, checkpoint, head, head - checkpoint, seconds, unwritable)
+        )
     status = Status(context.events.backend, context.location, head, lags)
     if context.json:
         context.print_json(status)
@@ -74,6 +81,7 @@ def run(context: Context) -> int:
             str(lag.head),
             str(lag.lag_events),
             f"{lag.lag_seconds:.3f}",
+            str(lag.unwritable),
         )
         for lag in lags
     ]

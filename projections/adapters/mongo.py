@@ -38,7 +38,7 @@ single-document write. Keys inside documents are escaped (``deploy%2Eprod``,
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -56,10 +56,12 @@ from projections.adapters.mongo_batches import BATCHES, MongoBatches
 from projections.adapters.mongo_documents import ServerTraits
 from projections.adapters.mongo_locations import LiveQuery, Locations
 from projections.adapters.mongo_placement import Placement
+from projections.adapters.mongo_unwritable import UNWRITABLE, MongoUnwritable
 from projections.adapters.mongo_versions import VERSIONS, MongoVersions
 from projections.errors import StaleWriteError
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
+from projections.unwritable import Unwritable
 
 D = TypeVar("D")
 T = TypeVar("T")
@@ -101,6 +103,7 @@ class MongoReadModelStore(ReadModelStore):
         self._locations = Locations(self._versions)
         # Where each version was found by its last load: its save writes there, then checks.
         self._loaded_at: dict[tuple[str, str], Placement] = {}
+        self._unwritable = MongoUnwritable(self._db.get_collection(UNWRITABLE, **self._concerns))
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -153,7 +156,10 @@ class MongoReadModelStore(ReadModelStore):
         naming.storage_name(projection.name, version)
         with self._translated("activate"):
             self._versions.require(projection, version)
+            old = self._versions.pointer(projection).active
             self._versions.activate(projection, version, self.traits.rename_drops_target)
+            if old is not None and old != version:
+                self._unwritable.forget(projection.name, old)
 
     def discard(self, projection: Projection[D], version: str) -> None:
         """Retire and drop an inactive ``version``; one that does not exist is left alone.
@@ -172,6 +178,7 @@ class MongoReadModelStore(ReadModelStore):
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
             self._versions.drop(projection, version)
+            self._unwritable.forget(projection.name, version)
 
     def versions(self, projection: Projection[D]) -> list[str]:
         """Return every version of ``projection`` that exists, oldest first."""
@@ -270,6 +277,40 @@ class MongoReadModelStore(ReadModelStore):
         with self._translated("documents"):
             for raw in self._locations.pages(projection, version, self.traits.page_size):
                 yield raw["_id"], stored.versioned(projection, raw)
+
+    # -- unwritable keys (see projections.adapters.mongo_unwritable) ---------------------
+
+    def unwritable(
+        self, projection: Projection[D], version: str, keys: Iterable[str] | None = None
+    ) -> dict[str, Unwritable]:
+        """Return the unwritable marks of ``version`` among ``keys`` (all if None)."""
+        naming.storage_name(projection.name, version)
+        wanted = None if keys is None else arguments.keys(keys)
+        with self._translated("unwritable"):
+            found = self._unwritable.find(projection.name, version, wanted)
+            self._versions.require(projection, version)
+        return found
+
+    def mark_unwritable(
+        self, projection: Projection[D], version: str, marks: Sequence[Unwritable]
+    ) -> None:
+        """Record the marks, one at a time; a mark never moves to a lower position."""
+        naming.storage_name(projection.name, version)
+        if not marks:
+            return
+        with self._translated("mark_unwritable"):
+            self._versions.require(projection, version)
+            self._unwritable.mark(projection.name, version, marks)
+
+    def clear_unwritable(
+        self, projection: Projection[D], version: str, written: Mapping[str, int]
+    ) -> None:
+        """Delete each key's mark at or below the position its document was written at."""
+        naming.storage_name(projection.name, version)
+        if not written:
+            return
+        with self._translated("clear_unwritable"):
+            self._unwritable.clear(projection.name, version, written)
 
     # -- reading the active version -----------------------------------------------------
 

@@ -32,6 +32,7 @@ from eventstore.adapters.mongo_connection import (
 )
 from eventstore.errors import StoreError
 from projections.adapters.bson_documents import from_bson, to_bson
+from projections.errors import DocumentTooLargeError
 from projections.projection import Projection
 from projections.store import Change, Versioned
 
@@ -144,18 +145,16 @@ def versioned(projection: Projection[D], raw: Raw) -> Versioned[D]:
 def encoded(projection: Projection[D], version: str, change: Change[D]) -> RawBSONDocument:
     """Return the stored form of ``change`` in ``version``, encoded once (the driver sends it).
 
-    Raises :class:`~eventstore.errors.StoreError` for a document over 16 MiB, which
-    MongoDB refuses; FerretDB would take it, and the limit is kept the same everywhere.
+    Raises :class:`~projections.errors.DocumentTooLargeError` for a document over 16 MiB,
+    which MongoDB refuses (FerretDB would take it; the limit is kept the same
+    everywhere). The projector never sends one: it keeps documents within the budget of
+    :mod:`projections.sizes`, and records a key over it as unwritable instead.
     """
     stored: Raw = {"_id": change.key, POSITION: change.position, FENCE: version}
     stored.update(to_bson(change.document))
     data = bson.encode(stored)
     if len(data) > MAX_DOCUMENT_BYTES:
-        detail = (
-            f"document {change.key!r} of {projection.name} is {len(data)} bytes; "
-            f"a MongoDB document holds at most {MAX_DOCUMENT_BYTES}"
-        )
-        raise StoreError(BACKEND, "save", detail)
+        raise DocumentTooLargeError(projection.name, change.key, len(data), MAX_DOCUMENT_BYTES)
     return RawBSONDocument(data)
 
 

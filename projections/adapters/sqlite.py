@@ -11,7 +11,9 @@ Layout, beside the ``events`` table:
   which one is active and its checkpoint, and the last version number handed out per
   projection, so a dropped version's name never comes back (see
   :mod:`projections.adapters.sqlite_versions`); ``read_model_batches``: the claimed
-  batches (:mod:`projections.adapters.sqlite_batches`);
+  batches (:mod:`projections.adapters.sqlite_batches`); ``read_model_unwritable``: the
+  keys whose documents could not be written
+  (:mod:`projections.adapters.sqlite_unwritable`);
 * a view named like each projection (``sessions``, ``repo_configs``, ``jobs_history``)
   over its active version, for anyone who reads the file directly. The queries of this
   store read it too, so a switch can never leave them reading a dropped table.
@@ -25,7 +27,7 @@ is all-or-nothing, stricter than the port requires.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -34,11 +36,13 @@ from eventstore.errors import StoreError
 from projections import arguments, naming
 from projections.adapters import sqlite_batches as batches
 from projections.adapters import sqlite_tables as tables
+from projections.adapters import sqlite_unwritable as unwritable
 from projections.adapters import sqlite_versions as versions
 from projections.adapters.sqlite_tables import decode, table
 from projections.errors import StaleWriteError, VersionGoneError
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
+from projections.unwritable import Unwritable
 
 D = TypeVar("D")
 
@@ -66,7 +70,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def __init__(self, path: str | Path) -> None:
         self._known_active: set[str] = set()
-        self._open(path, versions.SCHEMA + batches.SCHEMA)
+        self._open(path, versions.SCHEMA + batches.SCHEMA + unwritable.SCHEMA)
 
     # -- versions -----------------------------------------------------------------------
 
@@ -105,6 +109,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                 return
             if old is not None:
                 versions.forget(db, projection.name, old)
+                unwritable.forget(db, projection.name, old)
             versions.mark_active(db, projection.name, version)
             tables.point_view(db, projection, version)
             if old is not None:
@@ -125,6 +130,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                     f"{version} is the active version of {projection.name}; activate another first",
                 )
             versions.forget(db, projection.name, version)
+            unwritable.forget(db, projection.name, version)
             db.execute(f"DROP TABLE IF EXISTS {dropped}")
 
     def versions(self, projection: Projection[D]) -> list[str]:
@@ -247,6 +253,41 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                 yield key, Versioned(decode(projection, body), position)
             if len(rows) < PAGE_SIZE:
                 return
+
+    # -- unwritable keys -------------------------------------------------------------------
+
+    def unwritable(
+        self, projection: Projection[D], version: str, keys: Iterable[str] | None = None
+    ) -> dict[str, Unwritable]:
+        """Return the unwritable marks of ``version`` among ``keys`` (all if None)."""
+        table(projection, version)
+        wanted = None if keys is None else arguments.keys(keys)
+        with self._translated("unwritable"), self._read_transaction():
+            if not versions.exists(self._db, projection.name, version):
+                raise VersionGoneError(projection.name, version)
+            return unwritable.marks(self._db, projection.name, version, wanted)
+
+    def mark_unwritable(
+        self, projection: Projection[D], version: str, marks: Sequence[Unwritable]
+    ) -> None:
+        """Record the marks in one transaction; a mark never moves to a lower position."""
+        table(projection, version)
+        if not marks:
+            return
+        with self._translated("mark_unwritable"), self._write_transaction() as db:
+            if not versions.exists(self._db, projection.name, version):
+                raise VersionGoneError(projection.name, version)
+            unwritable.mark(db, projection.name, version, marks)
+
+    def clear_unwritable(
+        self, projection: Projection[D], version: str, written: Mapping[str, int]
+    ) -> None:
+        """Delete, in one transaction, each key's mark at or below its written position."""
+        table(projection, version)
+        if not written:
+            return
+        with self._translated("clear_unwritable"), self._write_transaction() as db:
+            unwritable.clear(db, projection.name, version, written)
 
     # -- reading the active version, through its view ------------------------------------
 

@@ -45,8 +45,11 @@ JOBS_HISTORY: Final = "jobs_history"
 READ_MODELS: Final = (SESSIONS, REPO_CONFIGS, JOBS_HISTORY)
 """Every read model the model keeps, by name."""
 
-LOG_TAIL_CHARS: Final = 65_536
-"""How many characters of a job's log ``job_logs`` keeps: the last 64 Ki."""
+MAX_TAIL_BYTES: Final = 65_536
+"""What one job's ``job_logs`` may cost at most, in bytes of its JSON string."""
+RUN_TAILS_BYTES: Final = 6 * 1_048_576
+"""What the tails of one run may cost in all, shared equally by power-of-two job counts."""
+SHORT_ESCAPES: Final = frozenset('"\\\b\f\n\r\t')
 
 RUNNING: Final = "running"
 SUCCESS: Final = "success"
@@ -71,6 +74,32 @@ def millis_between(start: str, end: datetime) -> int:
     """Return the whole milliseconds from the ISO time ``start`` to ``end``."""
     begun = datetime.fromisoformat(start.replace("Z", "+00:00"))
     return (end - begun) // timedelta(milliseconds=1)
+
+
+def char_cost(char: str) -> int:
+    """Return the bytes one character takes inside a JSON string."""
+    if char in SHORT_ESCAPES:
+        return 2
+    if ord(char) < 0x20:
+        return 6
+    return len(char.encode("utf-8", "surrogatepass"))
+
+
+def tail_share(jobs: int) -> int:
+    """Return what each job's tail may cost in a run with ``jobs`` jobs."""
+    bucket = 1
+    while bucket < jobs:
+        bucket *= 2
+    return min(MAX_TAIL_BYTES, RUN_TAILS_BYTES // bucket)
+
+
+def cut_tail(text: str, budget: int) -> str:
+    """Return the longest end of ``text`` that costs at most ``budget``."""
+    spent, start = 0, len(text)
+    while start > 0 and spent + char_cost(text[start - 1]) <= budget:
+        start -= 1
+        spent += char_cost(text[start])
+    return text[start:]
 
 
 def stage_outcome(stage: Document, reported: str) -> str:
@@ -334,6 +363,15 @@ class ReadModels:
             "log_truncated_chars": old["log_truncated_chars"] if old else 0,
             "log_chunks": old["log_chunks"] if old else 0,
         }
+        share = tail_share(self._job_count(run))
+        for stage in run["logs"].values():
+            for each in stage["jobs"].values():
+                each["job_logs"] = cut_tail(each["job_logs"], share)
+                each["log_truncated_chars"] = each["log_chars"] - len(each["job_logs"])
+
+    @staticmethod
+    def _job_count(run: Document) -> int:
+        return sum(len(stage["jobs"]) for stage in run["logs"].values())
 
     def _job(self, run_id: Any, stage_name: str, job_name: str) -> Document | None:
         run = self._run(run_id)
@@ -346,8 +384,10 @@ class ReadModels:
         job = self._job(event.run_id, event.stage_name, event.job_name)
         if job is None:
             return
+        run = self._run(event.run_id)
+        assert run is not None
         whole = job["job_logs"] + event.content
-        job["job_logs"] = whole[-LOG_TAIL_CHARS:]
+        job["job_logs"] = cut_tail(whole, tail_share(self._job_count(run)))
         job["log_chars"] = job["log_chars"] + len(event.content)
         job["log_truncated_chars"] = job["log_chars"] - len(job["job_logs"])
         job["log_chunks"] = job["log_chunks"] + 1

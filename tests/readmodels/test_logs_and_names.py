@@ -14,11 +14,13 @@ from eventstore.store import EventStore
 from eventstore.streams import repo_stream
 from projections.catalog import PROJECTIONS
 from projections.documents import RunDocument
-from projections.jobs_history import JOBS_HISTORY, LOG_TAIL_CHARS
+from projections.jobs_history import JOBS_HISTORY
+from projections.log_tails import MAX_JOB_TAIL_BYTES
 from projections.logs import full_job_log
 from projections.repo_configs import REPO_CONFIGS
 from projections.run_queries import RunQueries
 from projections.sessions import SESSIONS
+from projections.sizes import text_cost
 from projections.store import ReadModelStore
 from projections.worker import Projector
 
@@ -86,10 +88,12 @@ def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
     job = document.logs["test"].jobs["unit"]
     whole = "".join(chunks)
     assert len(whole) == 40 * MIB
-    assert job.job_logs == whole[-LOG_TAIL_CHARS:]
+    kept = len(job.job_logs)
+    assert whole.endswith(job.job_logs)
+    assert text_cost(job.job_logs) <= MAX_JOB_TAIL_BYTES < text_cost(whole[-kept - 1 :])
     assert (job.log_chars, job.log_truncated_chars, job.log_chunks) == (
         len(whole),
-        len(whole) - LOG_TAIL_CHARS,
+        len(whole) - kept,
         len(chunks),
     )
     for projection in PROJECTIONS:

@@ -32,6 +32,7 @@ from projections.documents import (
     StageLog,
 )
 from projections.errors import (
+    DocumentTooLargeError,
     QueryArgumentError,
     StaleWriteError,
     UnusableNameError,
@@ -514,7 +515,7 @@ def test_of_racing_saves_from_one_position_exactly_one_wins(mongo_url: str) -> N
 # -- errors ------------------------------------------------------------------------------
 
 
-def test_a_document_over_the_size_limit_is_a_store_error_naming_it(
+def test_a_document_over_the_size_limit_is_refused_naming_it_and_its_size(
     store: MongoReadModelStore,
 ) -> None:
     version = store.active_version(JOBS_HISTORY)
@@ -542,8 +543,11 @@ def test_a_document_over_the_size_limit_is_a_store_error_naming_it(
             )
         },
     )
-    with pytest.raises(StoreError, match=str(run.run_id)):
+    with pytest.raises(DocumentTooLargeError, match=str(run.run_id)) as refused:
         insert(store, version, run)
+    assert (refused.value.key, refused.value.limit) == (str(run.run_id), 16 * 1024 * 1024)
+    assert refused.value.size > refused.value.limit
+    assert list(store.documents(JOBS_HISTORY, version)) == []  # nothing written
 
 
 def test_an_unreadable_stored_document_is_a_store_error(

@@ -44,6 +44,7 @@ from projections.repo_configs import REPO_CONFIGS
 from projections.run_queries import RunQueries
 from projections.sessions import SESSIONS
 from projections.store import Change, ReadModelStore, Versioned
+from projections.unwritable import OVER_BUDGET, Unwritable
 from tests.readmodels.conftest import ReadSide
 from tests.readmodels.document_strategies import repo_configs, runs
 from tests.workers import new_event
@@ -674,12 +675,16 @@ RESERVED_NAMES = [
     "read_model_versions",
     "read_model_batches",
     "read_model_sequences",
+    "read_model_unwritable",
     "sqlite_master",
     "sqlite_sequence",
 ]
 """Every name a store uses itself (or SQLite keeps for itself): no projection may take one."""
 MALFORMED_NAMES = ["", "Sessions", "a__b", "$x", "a.b", "1a", "a b", "a-b", "é", "a\x00b"]
 """Names no table or collection may carry safely."""
+
+MARK = Unwritable(key="ada", position=1, size=9, limit=8, reason=OVER_BUDGET)
+"""An unwritable mark, for the calls below."""
 
 Call = Callable[[ReadModelStore, Projection[Any]], object]
 PORT_CALLS: dict[str, Call] = {
@@ -695,6 +700,9 @@ PORT_CALLS: dict[str, Call] = {
     "finish_batch": lambda store, p: store.finish_batch(p, "v1", 0, 1),
     "documents": lambda store, p: store.documents(p, "v1"),
     "get": lambda store, p: store.get(p, "ada"),
+    "unwritable": lambda store, p: store.unwritable(p, "v1", ["ada"]),
+    "mark_unwritable": lambda store, p: store.mark_unwritable(p, "v1", [MARK]),
+    "clear_unwritable": lambda store, p: store.clear_unwritable(p, "v1", {"ada": 1}),
 }
 """One call of each method of the port, on projection ``p`` (and its version ``v1``)."""
 
@@ -1030,3 +1038,24 @@ def test_sqlite_forgets_the_batches_the_checkpoint_passed(
     finally:
         db.close()
     assert rows == [(14, 20)]
+
+
+def test_unwritable_marks_only_move_forward_and_go_with_their_version(
+    read_store: ReadModelStore,
+) -> None:
+    version = read_store.active_version(SESSIONS)
+    later = attrs.evolve(MARK, position=5, size=10)
+    read_store.mark_unwritable(SESSIONS, version, [later])
+    read_store.mark_unwritable(SESSIONS, version, [MARK])  # a late worker: ignored
+    other = attrs.evolve(MARK, key="bob")
+    read_store.mark_unwritable(SESSIONS, version, [other])
+    assert read_store.unwritable(SESSIONS, version, ["ada", "eve"]) == {"ada": later}
+    assert read_store.unwritable(SESSIONS, version) == {"ada": later, "bob": other}
+    read_store.clear_unwritable(SESSIONS, version, {"ada": 4, "bob": 1})  # ada's is later
+    assert read_store.unwritable(SESSIONS, version) == {"ada": later}
+    rebuilt = read_store.new_version(SESSIONS)
+    assert read_store.unwritable(SESSIONS, rebuilt) == {}
+    read_store.activate(SESSIONS, rebuilt)
+    assert read_store.unwritable(SESSIONS, rebuilt) == {}
+    with pytest.raises(VersionGoneError):
+        read_store.unwritable(SESSIONS, version)
