@@ -300,6 +300,34 @@ def commit_header(document: Mapping[str, Any], payload_id: str) -> dict[str, Any
     return header
 
 
+_PLACE_FIELDS: Final = ("position", "stream_version")
+
+
+def parked_events(document: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Return the events of a commit ``document`` without their place, to wait aside.
+
+    A header that wins a place gives it to them (:func:`commit_from_header`).
+    """
+    return [
+        {name: value for name, value in event.items() if name not in _PLACE_FIELDS}
+        for event in document["events"]
+    ]
+
+
+def commit_from_header(header: Mapping[str, Any], parked: list[dict[str, Any]]) -> dict[str, Any]:
+    """Return the whole commit a header and its :func:`parked_events` make, each event placed."""
+    whole = {name: value for name, value in header.items() if name != "payload"}
+    whole["events"] = [
+        {
+            "position": int(header["first"]) + offset,
+            "stream_version": int(header["first_version"]) + offset,
+            **event,
+        }
+        for offset, event in enumerate(parked)
+    ]
+    return whole
+
+
 def commit_records(document: Mapping[str, Any]) -> list[RecordedEvent]:
     """Return the events of a commit document, in order.
 

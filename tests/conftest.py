@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, settings
 
 from cirec.config import open_store
 from eventstore.store import EventStore
-from tests.backends import BACKENDS, cleanup, fresh_url
+from tests.backends import BACKENDS, cleanup, drop_mongo_database, fresh_mongo_url, fresh_url
 
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.register_profile(
@@ -37,6 +37,14 @@ def store_url(backend: str, tmp_path: Path) -> Iterator[str]:
     url = fresh_url(backend, tmp_path)
     yield url
     cleanup(url)
+
+
+@pytest.fixture
+def mongo_url() -> Iterator[str]:
+    """The URL of a new, empty database on the MongoDB test server, dropped afterwards."""
+    url = fresh_mongo_url()
+    yield url
+    drop_mongo_database(url)
 
 
 @pytest.fixture

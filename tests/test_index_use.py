@@ -10,7 +10,6 @@ at most 3 commands, whatever its number of events.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC
 from typing import Any
 
@@ -19,25 +18,17 @@ import pymongo
 import pytest
 
 from eventstore.adapters.mongo import MongoEventStore
-from eventstore.clock import utc_now
 from eventstore.errors import WrongExpectedVersionError
-from eventstore.records import NO_STREAM, NewEvent
+from eventstore.records import NO_STREAM
 from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_runs import MongoRunQueries
 from projections.catalog import PROJECTIONS
 from projections.worker import Projector
-from tests.backends import drop_mongo_database, fresh_mongo_url
+from tests.workers import new_event
 from tools.commands import QUERYING, CommandLog, Index, Sent, unindexed
 from tools.workload import Workload
 
 Raw = dict[str, Any]
-
-
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
 
 
 def listened(url: str) -> tuple[pymongo.MongoClient[Raw], CommandLog]:
@@ -48,17 +39,10 @@ def listened(url: str) -> tuple[pymongo.MongoClient[Raw], CommandLog]:
     return client, log
 
 
-def event(**data: object) -> NewEvent:
-    return NewEvent(
-        event_id=uuid.uuid4(),
-        type="StageStarted",
-        schema_version=1,
-        occurred_at=utc_now(),
-        data=data,
-    )
-
-
 def listed_indexes(client: pymongo.MongoClient[Raw], database: str, collection: str) -> list[Index]:
+    """Return the indexes of ``collection``; one not created yet will have its ``_id`` one."""
+    if collection not in client[database].list_collection_names():
+        return [Index(("_id",), unique=True)]
     return [Index.listed(entry) for entry in client[database][collection].list_indexes()]
 
 
@@ -86,14 +70,14 @@ def test_an_append_takes_at_most_three_commands_whatever_its_size(mongo_url: str
             ("known stream, 400 events", "b", 400),
         ]:
             with log.counting() as sent:
-                store.append(stream, [event(i=i) for i in range(size)])
+                store.append(stream, [new_event(i=i) for i in range(size)])
             counts[name] = len(sent)
         print(counts)
         assert max(counts.values()) <= 3, counts
         # A conflict may take more; the append still lands, and the log stays whole.
-        other.append("a", [event()])
+        other.append("a", [new_event()])
         with log.counting() as sent:
-            result = store.append("a", [event()])
+            result = store.append("a", [new_event()])
         assert result.positions == (804,)
         assert result.stream_version == 4
         print("after another writer's append:", len(sent))

@@ -8,7 +8,6 @@ readers, retries and later writers must see exactly the append it stands for.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pymongo
@@ -19,18 +18,10 @@ from eventstore.adapters import EVENTS, PAYLOADS
 from eventstore.clock import utc_now
 from eventstore.errors import DuplicateEventError
 from eventstore.records import NewEvent
-from eventstore.stored import CommitPlace, commit_document, commit_header
-from tests.backends import drop_mongo_database, fresh_mongo_url
+from eventstore.stored import CommitPlace, commit_document, commit_header, parked_events
 from tests.workers import new_event
 
 Raw = dict[str, Any]
-
-
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
 
 
 def leave_a_header(url: str, stream_id: str, events: list[NewEvent]) -> Raw:
@@ -46,11 +37,7 @@ def leave_a_header(url: str, stream_id: str, events: list[NewEvent]) -> Raw:
             first_position=head + 1, first_version=version + 1, log_from=log_from, stream_from=0
         )
         commit = commit_document(stream_id, events, place, utc_now())
-        parked = [
-            {k: v for k, v in e.items() if k not in {"position", "stream_version"}}
-            for e in commit["events"]
-        ]
-        database[PAYLOADS].insert_one({"_id": "parked-1", "events": parked})
+        database[PAYLOADS].insert_one({"_id": "parked-1", "events": parked_events(commit)})
         database[EVENTS].insert_one(commit_header(commit, "parked-1"))
     return commit
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 import pymongo
-import pytest
 from bson import json_util
 
 from cirec.config import open_store
@@ -34,7 +32,6 @@ from eventstore.catalog import (
 )
 from eventstore.codec import Codec
 from eventstore.records import Metadata
-from tests.backends import drop_mongo_database, fresh_mongo_url
 
 PAGE = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 RUN = UUID("7f9c2b1e-0000-4000-8000-000000000001")
@@ -83,17 +80,22 @@ def as_answer(value: Any) -> Any:
     return value
 
 
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
-
-
 def record_the_documented_log(url: str) -> None:
     """Append the log the page's answers describe, one append per event, at fixed times."""
     codec, at = Codec(), DAY
     run = {"run_id": RUN}
+
+    def started(run_id: UUID, number: int) -> RunStarted:
+        return RunStarted(
+            run_id=run_id,
+            run_number=number,
+            pipeline_name="ci",
+            commit_hash=str(number) * 40,
+            pipeline_config={"stages": ["test"]},
+            trigger=Trigger.PUSH,
+            actor="alice",
+            **REPO,
+        )
 
     def job(run_id: UUID, name: str, **more: Any) -> Raw:
         return {"run_id": run_id, "stage_name": "test", "job_name": name, **more}
@@ -107,16 +109,7 @@ def record_the_documented_log(url: str) -> None:
             commit_hash="a" * 40,
             **REPO,
         ),
-        RunStarted(
-            run_id=RUN,
-            run_number=1,
-            pipeline_name="ci",
-            commit_hash="a" * 40,
-            pipeline_config={"stages": ["test"]},
-            trigger=Trigger.PUSH,
-            actor="alice",
-            **REPO,
-        ),
+        started(RUN, 1),
         StageStarted(stage_name="test", **run),
         JobStarted(allows_failure=False, **job(RUN, "unit")),
         JobStarted(allows_failure=False, **job(RUN, "deploy.prod")),
@@ -124,16 +117,7 @@ def record_the_documented_log(url: str) -> None:
         JobFinished(status=Status.SUCCESS, **job(RUN, "deploy.prod")),
     ]
     later: list[DomainEvent] = [
-        RunStarted(
-            run_id=LATER_RUN,
-            run_number=2,
-            pipeline_name="ci",
-            commit_hash="b" * 40,
-            pipeline_config={"stages": ["test"]},
-            trigger=Trigger.PUSH,
-            actor="alice",
-            **REPO,
-        ),
+        started(LATER_RUN, 2),
         StageStarted(stage_name="test", run_id=LATER_RUN),
         JobStarted(allows_failure=False, **job(LATER_RUN, "unit")),
         JobFinished(status=Status.FAILED, **job(LATER_RUN, "unit")),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,6 @@ from cirec.config import open_store
 from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.errors import StoreError
 from eventstore.records import Metadata, NewEvent, RecordedEvent
-from tests.backends import drop_mongo_database, fresh_mongo_url
 
 EVENT_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
 SECOND_ID = uuid.UUID("00000000-0000-4000-8000-000000000002")
@@ -163,13 +161,6 @@ def test_a_row_as_earlier_versions_wrote_it_reads_back(tmp_path: Path) -> None:
         (stored,) = store.read_all()
     recorded_at = datetime(2024, 5, 6, 7, 8, 9, 124000, tzinfo=UTC)
     assert stored == expected_recorded(first_event(), 1, recorded_at)
-
-
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
 
 
 def raw_commits(url: str) -> list[dict[str, Any]]:

@@ -78,6 +78,7 @@ from eventstore.stored import (
     commit_header,
     commit_key,
     commit_records,
+    parked_events,
 )
 
 Raw = dict[str, Any]
@@ -85,7 +86,6 @@ Raw = dict[str, Any]
 # How long one append keeps retrying collisions and dropped connections before giving up.
 APPEND_DEADLINE_SECONDS = 60.0
 PARK_AFTER = 2  # lost races before an append of several events takes its place by header
-_PLACE_FIELDS = frozenset({"position", "stream_version"})
 REMEMBERED_STREAMS = 4096  # streams whose tip a store keeps between appends
 BSON_OBJECT_TOO_LARGE = 10334  # the server's error code for a document over 16 MiB
 
@@ -198,11 +198,7 @@ class MongoEventStore(EventStore):
         The events are kept without their place, which the header that wins one gives.
         """
         payload_id = str(uuid4())
-        unplaced = [
-            {name: value for name, value in event.items() if name not in _PLACE_FIELDS}
-            for event in commit["events"]
-        ]
-        self._payloads.insert_one({"_id": payload_id, "events": unplaced})
+        self._payloads.insert_one({"_id": payload_id, "events": parked_events(commit)})
         return payload_id
 
     def _unpark(self, commit: Raw, payload_id: str) -> None:

@@ -20,7 +20,7 @@ from pymongo import ASCENDING, DESCENDING, IndexModel
 from pymongo.collection import Collection
 
 from eventstore.appending import StoredId
-from eventstore.stored import StoredFormError, commit_key
+from eventstore.stored import StoredFormError, commit_from_header, commit_key
 
 Raw = dict[str, Any]
 
@@ -175,24 +175,10 @@ def inlined(payloads: Collection[Raw], found: list[Raw]) -> list[Raw]:
         return found
     events = {p["_id"]: p["events"] for p in payloads.find({"_id": {"$in": waiting}})}
     return [
-        c if "payload" not in c else _with_events(c, events[c["payload"]])
+        c if "payload" not in c else commit_from_header(c, events[c["payload"]])
         for c in found
         if "payload" not in c or c["payload"] in events
     ]
-
-
-def _with_events(header: Raw, events: list[Raw]) -> Raw:
-    """Return the whole commit a header and its parked events make (each event placed)."""
-    whole = {name: value for name, value in header.items() if name != "payload"}
-    whole["events"] = [
-        {
-            "position": int(header["first"]) + offset,
-            "stream_version": int(header["first_version"]) + offset,
-            **event,
-        }
-        for offset, event in enumerate(events)
-    ]
-    return whole
 
 
 def whole(commits: Collection[Raw], payloads: Collection[Raw], commit: Raw) -> Raw:

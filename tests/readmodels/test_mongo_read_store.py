@@ -42,7 +42,6 @@ from projections.jobs_history import JOBS_HISTORY
 from projections.repo_configs import REPO_CONFIGS
 from projections.sessions import SESSIONS
 from projections.store import Change, Versioned
-from tests.backends import drop_mongo_database, fresh_mongo_url
 
 WHEN = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
 REPO, URL = "cirec", "https://git.example/cirec.git"
@@ -52,13 +51,6 @@ CONFIG: dict[str, Any] = {
     "$set": {"a.b": 1, "": [None, True, 2.5]},
     "a.b": {"c.d": ["e.f"]},
 }
-
-
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
 
 
 @pytest.fixture

@@ -33,7 +33,6 @@ from projections.run_queries import RunQueries
 from projections.sessions import SESSIONS
 from projections.store import Change, ReadModelStore
 from projections.worker import Projector
-from tests.backends import drop_mongo_database, fresh_mongo_url
 from tools.workload import TRICKY, Workload
 
 Raw = dict[str, Any]
@@ -43,13 +42,6 @@ WHEN = datetime(2024, 5, 6, 7, 8, 9, 123000, tzinfo=UTC)
 REBUILT: tuple[Projection[Any], ...] = (SESSIONS, JOBS_HISTORY)
 LOG_EVENTS = 200
 """Events of the log the rebuild tests fold: FerretDB scans for every lookup, keep it small."""
-
-
-@pytest.fixture
-def mongo_url() -> Iterator[str]:
-    url = fresh_mongo_url()
-    yield url
-    drop_mongo_database(url)
 
 
 @pytest.fixture
