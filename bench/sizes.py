@@ -1,6 +1,6 @@
 """How much work each figure does, per store and size.
 
-FerretDB v1 answers every lookup by scanning (see ``docs/performance.md``), so its sizes
+FerretDB v1 scans its collection for every query (see ``docs/performance.md``), so its sizes
 are smaller; the smoke sizes finish in under a minute each.
 """
 
