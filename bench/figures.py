@@ -37,11 +37,12 @@ class Figure:
 
 def table(title: str, figures: Mapping[str, Figure]) -> str:
     """Return the figures as one fixed-width text table under ``title``."""
-    header = f"{'figure':<20} {'value':>12} {'baseline':>12} {'ratio':>7}  {'unit':<9} vs"
+    width = max([20, *map(len, figures)])
+    header = f"{'figure':<{width}} {'value':>12} {'baseline':>12} {'ratio':>7}  {'unit':<9} vs"
     lines = [title, header, "-" * len(header)]
     for name, f in figures.items():
         lines.append(
-            f"{name:<20} {_num(f.value):>12} {_num(f.baseline):>12} {f.ratio:>7.2f}"
+            f"{name:<{width}} {_num(f.value):>12} {_num(f.baseline):>12} {f.ratio:>7.2f}"
             f"  {f.unit:<9} {f.label}"
         )
     return "\n".join(lines)
