@@ -55,9 +55,15 @@ def start(recorder: Recorder, pipeline: str, branch: str) -> RunHandle:
     )
 
 
+LOG_MIB = {"sqlite": 40, "mongodb": 4}
+"""The job log's size. On FerretDB v1 every append's id query decodes the whole log
+(docs/architecture.md, "What FerretDB v1 pushes down"), so 320 appends of a 40 MiB log
+took over ten minutes there; 4 MiB is still 64 times the largest tail."""
+
+
 @pytest.mark.slow
-def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
-    stores: Stores,
+def test_a_job_log_of_many_mib_projects_bounded_and_reads_back_exactly(
+    stores: Stores, backend: str
 ) -> None:
     events, read_models, _ = stores
     recorder = Recorder(events, actor="runner")
@@ -76,7 +82,7 @@ def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
     chunk_chars = 128 * 1024
     chunks = [
         (f"[{index:05d}] " + line * chunk_chars)[:chunk_chars]
-        for index in range(40 * MIB // chunk_chars)
+        for index in range(LOG_MIB[backend] * MIB // chunk_chars)
     ]
     for index, content in enumerate(chunks):
         recorder.append_log(run, "test", "unit", chunk_index=index, content=content)
@@ -87,7 +93,7 @@ def test_a_40_mib_job_log_projects_bounded_and_reads_back_exactly(
     assert isinstance(document, RunDocument)
     job = document.logs["test"].jobs["unit"]
     whole = "".join(chunks)
-    assert len(whole) == 40 * MIB
+    assert len(whole) == LOG_MIB[backend] * MIB
     kept = len(job.job_logs)
     assert whole.endswith(job.job_logs)
     assert text_cost(job.job_logs) <= MAX_JOB_TAIL_BYTES < text_cost(whole[-kept - 1 :])
