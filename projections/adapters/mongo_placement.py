@@ -206,27 +206,28 @@ def swap_in(
     for _ in range(RENAME_ATTEMPTS):
         _move_away(db, plain, None if old is None else aside(projection, old))
         between()
-        try:
-            rename(db, source, plain)
+        if _renamed_unless_taken(db, source, plain):
             return
-        except OperationFailure as exc:
-            if exc.code == NAMESPACE_NOT_FOUND:
-                return
-            if exc.code != NAMESPACE_EXISTS:
-                raise
-            # A late write recreated the plain name inside the window: move it away too.
+        # A late write recreated the plain name inside the window: move it away too.
     raise OperationFailure(f"{plain}: late writes kept recreating it", NAMESPACE_EXISTS)
 
 
 def _move_away(db: Database[Raw], plain: str, target: str | None) -> None:
     """Rename the plain name to ``target`` (drop it if that is taken, or None)."""
-    if target is not None:
-        try:
-            rename(db, plain, target)
-            return
-        except OperationFailure as exc:
-            if exc.code == NAMESPACE_NOT_FOUND:
-                return
-            if exc.code != NAMESPACE_EXISTS:
-                raise
-    db.drop_collection(plain)
+    if target is None or not _renamed_unless_taken(db, plain, target):
+        db.drop_collection(plain)
+
+
+def _renamed_unless_taken(db: Database[Raw], source: str, target: str) -> bool:
+    """Rename ``source`` to ``target``; False, changing nothing, if ``target`` exists.
+
+    A ``source`` that is gone counts as renamed: another swap moved it already.
+    """
+    try:
+        rename(db, source, target)
+    except OperationFailure as exc:
+        if exc.code == NAMESPACE_EXISTS:
+            return False
+        if exc.code != NAMESPACE_NOT_FOUND:
+            raise
+    return True

@@ -290,20 +290,24 @@ def test_a_late_write_inside_the_swap_window_neither_stops_the_swap_nor_survives
         assert [n for n in raw.list_collection_names() if n.startswith("sessions__")] == []
 
 
+def workspace(n: int) -> dict[str, Any]:
+    """The repository, branch and commit of the ``n``-th session event."""
+    return {
+        "repo_name": "cirec",
+        "repo_url": "https://git.example/cirec.git",
+        "branch": f"b{n}",
+        "commit_hash": f"{n:07x}",
+        "is_remote": n % 2 == 0,
+    }
+
+
 def test_a_worker_following_the_log_through_rebuilds_loses_nothing(
     mongo_url: str, raw: Database[Raw], sqlite_log: SQLiteEventStore, tmp_path: Path
 ) -> None:
     users = [f"user-{n}" for n in range(12)]
     recorder = Recorder(sqlite_log, actor="ci")
     for n, user in enumerate(users):
-        recorder.open_session(
-            user,
-            repo_name="cirec",
-            repo_url="https://git.example/cirec.git",
-            branch=f"b{n}",
-            commit_hash=f"{n:07x}",
-            is_remote=n % 2 == 0,
-        )
+        recorder.open_session(user, **workspace(n))
     stop, failures = threading.Event(), []
 
     def guarded(target: Callable[[], None]) -> Callable[[], None]:
@@ -329,15 +333,7 @@ def test_a_worker_following_the_log_through_rebuilds_loses_nothing(
             for n in range(len(users), 400):
                 if stop.is_set():
                     return
-                user = users[n % len(users)]
-                appender.access_session(
-                    user,
-                    repo_name="cirec",
-                    repo_url="https://git.example/cirec.git",
-                    branch=f"b{n}",
-                    commit_hash=f"{n:07x}",
-                    is_remote=n % 2 == 0,
-                )
+                appender.access_session(users[n % len(users)], **workspace(n))
 
     worker = threading.Thread(target=guarded(follow))
     appender = threading.Thread(target=guarded(append))
