@@ -28,7 +28,6 @@ per projection.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -39,6 +38,7 @@ from eventstore.store import EventStore
 from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGoneError
 from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
+from projections.log_reader import LogReader
 from projections.projection import Envelope, Projection
 from projections.store import Change, ReadModelStore, Versioned
 from projections.unwritable import REFUSED, Unwritable, check, in_effect
@@ -131,6 +131,7 @@ class Projector:
         self._projections: tuple[Projection[Any], ...] = tuple(projections)
         self._batch_size = batch_size
         self._codec = codec or Codec()
+        self._log = LogReader(events)
         self._last_read: tuple[int, list[Envelope]] | None = None
         self._held = HeldDocuments(events, self._codec)
         self._on_unwritable = on_unwritable
@@ -174,16 +175,16 @@ class Projector:
     def _read(self, after: int, count: int) -> list[Envelope]:
         """Return the (at most) ``count`` events after position ``after``, decoded.
 
-        The last full read is kept: projections whose checkpoints are level (see
+        The last full batch is kept: projections whose checkpoints are level (see
         :meth:`catch_up`) read and decode each batch once between them. Stored events
         never change and positions have no gaps, so a full batch read again would be the
         same; a short one (the head is near) is read afresh, as the head may have moved.
+        The next batch continues the same read of the log (:class:`LogReader`).
         """
         kept = self._last_read
         if kept is not None and kept[0] == after and len(kept[1]) == count:
             return kept[1]
-        records = itertools.islice(self._events.read_all(after, batch_size=count), count)
-        batch = [Envelope.of(record, self._codec) for record in records]
+        batch = [Envelope.of(record, self._codec) for record in self._log.batch(after, count)]
         self._last_read = (after, batch)
         return batch
 
