@@ -65,6 +65,16 @@ class StepResult:
 
 
 @frozen
+class _Read:
+    """A batch as read: in which pass of ``catch_up`` (None outside one), from where, how many."""
+
+    round: int | None
+    after: int
+    count: int
+    events: list[Envelope]
+
+
+@frozen
 class Writes(Generic[D]):
     """What to store after a batch: the documents that fit, and the marks of those that do not."""
 
@@ -132,7 +142,10 @@ class Projector:
         self._batch_size = batch_size
         self._codec = codec or Codec()
         self._log = LogReader(events)
-        self._last_read: tuple[int, list[Envelope]] | None = None
+        self._last_read: _Read | None = None
+        self._round: int | None = None
+        """The pass of :meth:`catch_up` under way (None outside one)."""
+        self._rounds = 0
         self._held = HeldDocuments(events, self._codec)
         self._on_unwritable = on_unwritable
 
@@ -164,7 +177,7 @@ class Projector:
         if end is None:
             return None  # another worker moved the checkpoint meanwhile
         if end != batch[-1].position:  # another worker's batch: fold exactly that
-            batch = self._read(start, end - start)
+            batch = self._read(start, end - start, whole=True)
         unwritable = self._fold_into(projection, version, batch)
         self._store.finish_batch(projection, version, start, end)
         if self._on_unwritable is not None:
@@ -172,20 +185,26 @@ class Projector:
                 self._on_unwritable(projection.name, mark)
         return StepResult(len(batch), end, tuple(unwritable))
 
-    def _read(self, after: int, count: int) -> list[Envelope]:
+    def _read(self, after: int, count: int, *, whole: bool = False) -> list[Envelope]:
         """Return the (at most) ``count`` events after position ``after``, decoded.
 
-        The last full batch is kept: projections whose checkpoints are level (see
+        The last batch is kept: projections whose checkpoints are level (see
         :meth:`catch_up`) read and decode each batch once between them. Stored events
         never change and positions have no gaps, so a full batch read again would be the
-        same; a short one (the head is near) is read afresh, as the head may have moved.
+        same. A short one (the head is near, or reached) is shared only within one pass
+        of :meth:`catch_up`, and read afresh after it, as the head may have moved: a
+        prefix of the log is as good a batch as any, and the next pass gets the rest;
+        but not when the batch must be ``whole`` (another worker's, known to be there).
         The next batch continues the same read of the log (:class:`LogReader`).
         """
         kept = self._last_read
-        if kept is not None and kept[0] == after and len(kept[1]) == count:
-            return kept[1]
+        if kept is not None and (kept.after, kept.count) == (after, count):
+            if len(kept.events) == count:
+                return kept.events
+            if not whole and self._round is not None and kept.round == self._round:
+                return kept.events
         batch = [Envelope.of(record, self._codec) for record in self._log.batch(after, count)]
-        self._last_read = (after, batch)
+        self._last_read = _Read(self._round, after, count, batch)
         return batch
 
     def _fold_into(
@@ -254,15 +273,20 @@ class Projector:
         """
         total = 0
         behind = list(self._projections)
-        while behind:
-            for projection in tuple(behind):
-                result = self.step(projection)
-                if not result.events:
-                    behind.remove(projection)
-                    continue
-                total += result.events
-                if on_progress is not None:
-                    on_progress(projection.name, result.checkpoint)
+        try:
+            while behind:
+                self._rounds += 1
+                self._round = self._rounds
+                for projection in tuple(behind):
+                    result = self.step(projection)
+                    if not result.events:
+                        behind.remove(projection)
+                        continue
+                    total += result.events
+                    if on_progress is not None:
+                        on_progress(projection.name, result.checkpoint)
+        finally:
+            self._round = None
         return total
 
     def follow(self, should_stop: Callable[[], bool], wait: Callable[[float], object]) -> None:
