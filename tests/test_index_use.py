@@ -18,8 +18,10 @@ import pymongo
 import pytest
 
 from eventstore.adapters.mongo import MongoEventStore
+from eventstore.adapters.mongo_commits import READ_BUDGET_BYTES
 from eventstore.errors import WrongExpectedVersionError
 from eventstore.records import NO_STREAM
+from eventstore.stored import commit_key
 from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_runs import MongoRunQueries
 from projections.catalog import PROJECTIONS
@@ -126,3 +128,25 @@ def _some_pipeline(events: MongoEventStore) -> tuple[str, str, str]:
             data = recorded.data
             return data["repo_name"], data["repo_url"], data["pipeline_name"]
     raise AssertionError("the workload started no run")
+
+
+def test_a_log_of_large_commits_is_read_on_by_id(mongo_url: str) -> None:
+    # After a commit of half the read budget or more, a page could hold one or two such
+    # commits anyway: the next is asked for by _id, the one query FerretDB v1 answers
+    # without decoding every commit.
+    client, log = listened(mongo_url)
+    events = MongoEventStore(client, client.get_default_database().name, mongo_url)
+    try:
+        half = "x" * (READ_BUDGET_BYTES // 2)
+        for i in range(4):
+            events.append("large", [new_event(pad=half, i=i)])
+        with log.counting() as sent:
+            read = list(events.read_all())
+        assert [event.data["i"] for event in read] == [0, 1, 2, 3]
+        filters = [command.body["filter"] for command in sent if command.name == "find"]
+        assert len(filters) == 5, filters
+        assert filters[0] == {"_id": {"$lte": commit_key(1)}}  # the commit holding 1
+        assert "$or" in filters[1]  # a page: the first commit's size is not known yet
+        assert filters[2:] == [{"_id": commit_key(p)} for p in (3, 4, 5)]
+    finally:
+        events.close()

@@ -51,7 +51,7 @@ from pymongo.write_concern import WriteConcern
 from eventstore import arguments
 from eventstore.adapters import EVENTS, PAYLOADS
 from eventstore.adapters import mongo_commits as commits
-from eventstore.adapters.mongo_commits import Tip
+from eventstore.adapters.mongo_commits import READ_BUDGET_BYTES, Tip
 from eventstore.adapters.mongo_connection import (
     BACKEND,
     MAX_DOCUMENT_BYTES,
@@ -276,8 +276,9 @@ class MongoEventStore(EventStore):
         batch_size = arguments.batch_size(batch_size)
         return self._paged(
             lambda: commits.holding_position(self._events, after + 1),
-            lambda last: commits.next_in_log(self._events, last, batch_size),
+            lambda last, alone: commits.next_in_log(self._events, last, batch_size, alone=alone),
             lambda event: event.position > after,
+            "log_to",
         )
 
     def read_stream(self, stream_id: str, *, after_version: int = 0) -> Iterator[RecordedEvent]:
@@ -286,27 +287,39 @@ class MongoEventStore(EventStore):
         after_version = arguments.position("after_version", after_version)
         return self._paged(
             lambda: commits.holding_version(self._events, stream_id, after_version + 1),
-            lambda last: commits.next_in_stream(self._events, last, DEFAULT_BATCH_SIZE),
+            lambda last, _: commits.next_in_stream(self._events, last, DEFAULT_BATCH_SIZE),
             lambda event: event.stream_version > after_version,
+            "stream_to",
         )
 
     def _paged(
         self,
         first: Callable[[], Raw | None],
-        following: Callable[[Raw], list[Raw]],
+        following: Callable[[Raw, bool], list[Raw]],
         keep: Callable[[RecordedEvent], bool],
+        total: str,
     ) -> Iterator[RecordedEvent]:
-        """Yield the events ``keep`` accepts from ``first()`` on, a page of commits per query."""
+        """Yield the events ``keep`` accepts from ``first()`` on, a page of commits per query.
+
+        ``following(last, alone)`` reads the page after commit ``last``; ``alone`` says
+        that ``last`` took half the read budget or more by itself (by its byte ``total``,
+        ``log_to`` or ``stream_to``, against the commit before it).
+        """
         with self._translated("read"):
             commit = first()
             if commit is None:
                 return
-            page = [commit]
+            page, before = [commit], None
             while page:
                 for commit in page:
                     whole = commits.whole(self._events, self._payloads, commit)
                     yield from filter(keep, commit_records(whole))
-                page = following(page[-1])
+                last = page[-1]
+                if len(page) > 1:
+                    before = int(page[-2][total])
+                size = None if before is None else int(last[total]) - before
+                before = int(last[total])
+                page = following(last, size is not None and size >= READ_BUDGET_BYTES // 2)
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
