@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -94,16 +94,16 @@ def test_positions_and_versions_count_from_one_without_gaps(store: EventStore) -
 
 @fixture_per_test
 @given(batch=st.lists(new_events(), min_size=1, max_size=4, unique_by=lambda e: e.event_id))
-def test_events_come_back_exactly_as_appended(store: EventStore, batch: list[NewEvent]) -> None:
-    # Fresh ids: hypothesis repeats its UUIDs across examples, which all share one store.
-    batch = [attrs.evolve(e, event_id=uuid.uuid4()) for e in batch]
-    head = store.head()
-    before = utc_now()
-    result = store.append(stream(), batch, NO_STREAM)
-    after = utc_now()
-    stored = list(store.read_all(after=head))
+def test_events_come_back_exactly_as_appended(
+    store_per_example: Callable[[], AbstractContextManager[EventStore]], batch: list[NewEvent]
+) -> None:
+    with store_per_example() as store:
+        before = utc_now()
+        result = store.append(stream(), batch, NO_STREAM)
+        after = utc_now()
+        stored = list(store.read_all())
     assert [as_new(e) for e in stored] == batch
-    assert [e.position for e in stored] == list(result.positions)
+    assert [e.position for e in stored] == list(result.positions) == list(range(1, len(batch) + 1))
     for recorded in stored:
         for moment in (recorded.occurred_at, recorded.recorded_at):
             assert moment.tzinfo is not None
@@ -116,7 +116,10 @@ def test_events_come_back_exactly_as_appended(store: EventStore, batch: list[New
 @fixture_per_test
 @given(domain_event=domain_events, meta=metadata, occurred_at=utc_times)
 def test_every_event_type_round_trips_through_the_store(
-    store: EventStore, domain_event: DomainEvent, meta: Metadata, occurred_at: datetime
+    store_per_example: Callable[[], AbstractContextManager[EventStore]],
+    domain_event: DomainEvent,
+    meta: Metadata,
+    occurred_at: datetime,
 ) -> None:
     codec = Codec()
     record = codec.to_new_event(
@@ -125,9 +128,9 @@ def test_every_event_type_round_trips_through_the_store(
         occurred_at=occurred_at,
         metadata=meta,
     )
-    head = store.head()
-    store.append(domain_event.stream_id, [record])
-    (stored,) = store.read_all(after=head)
+    with store_per_example() as store:
+        store.append(domain_event.stream_id, [record])
+        (stored,) = store.read_all()
     assert codec.decode(stored) == domain_event
     assert stored.occurred_at == occurred_at
     assert stored.metadata == meta

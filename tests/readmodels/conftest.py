@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from cirec.config import open_read_side
 from projections.adapters.sqlite import SQLiteReadModelStore
 from projections.run_queries import RunQueries
 from projections.store import ReadModelStore
+from tests.backends import cleanup, fresh_url
 
 ReadSide = tuple[ReadModelStore, RunQueries]
 
@@ -25,6 +27,29 @@ def read_side(store_url: str) -> Iterator[ReadSide]:
     store, runs = open_read_side(store_url)
     with store:
         yield store, runs
+
+
+@pytest.fixture
+def read_side_per_example(
+    backend: str, tmp_path: Path
+) -> Callable[[], AbstractContextManager[ReadSide]]:
+    """Opens a fresh, empty read side of ``backend`` for one hypothesis example, removed after.
+
+    See ``store_per_example`` in ``tests/conftest.py``: on FerretDB a store shared by every
+    example makes each query scan what the earlier ones left.
+    """
+
+    @contextmanager
+    def make() -> Iterator[ReadSide]:
+        url = fresh_url(backend, tmp_path)
+        try:
+            store, runs = open_read_side(url)
+            with store:
+                yield store, runs
+        finally:
+            cleanup(url)
+
+    return make
 
 
 @pytest.fixture

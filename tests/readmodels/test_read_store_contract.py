@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import uuid
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -612,30 +613,26 @@ def _assert_round_trip(
         assert store.get(projection, key) == doc
 
 
-def _unique_url(url: str) -> str:
-    """Give an example a repository of its own: the store outlives hypothesis' examples."""
-    return f"{url}#{uuid.uuid4()}"
-
-
 @fixture_per_test
 @given(document=runs)
 def test_generated_runs_round_trip(
-    read_store: ReadModelStore, run_queries: RunQueries, document: RunDocument
+    read_side_per_example: Callable[[], AbstractContextManager[ReadSide]], document: RunDocument
 ) -> None:
-    document = attrs.evolve(document, run_id=uuid.uuid4(), repo_url=_unique_url(document.repo_url))
-    _assert_round_trip(read_store, JOBS_HISTORY, {run_key(document): document})
-    where = (document.repo_name, document.repo_url, document.pipeline_name)
-    assert run_queries.runs(*where) == [document]
-    assert run_queries.run(*where, document.run_number) == document
+    with read_side_per_example() as (read_store, run_queries):
+        _assert_round_trip(read_store, JOBS_HISTORY, {run_key(document): document})
+        where = (document.repo_name, document.repo_url, document.pipeline_name)
+        assert run_queries.runs(*where) == [document]
+        assert run_queries.run(*where, document.run_number) == document
 
 
 @fixture_per_test
 @given(document=repo_configs)
 def test_generated_repo_configs_round_trip(
-    read_store: ReadModelStore, document: RepoConfigDocument
+    read_side_per_example: Callable[[], AbstractContextManager[ReadSide]],
+    document: RepoConfigDocument,
 ) -> None:
-    document = attrs.evolve(document, repo_url=_unique_url(document.repo_url))
-    _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(document): document})
+    with read_side_per_example() as (read_store, _):
+        _assert_round_trip(read_store, REPO_CONFIGS, {repo_key(document): document})
 
 
 # -- a read model the stores have never heard of ----------------------------------------
