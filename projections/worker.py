@@ -266,11 +266,16 @@ class Projector:
             self._held.hold(projection, version, key, state)
 
     def catch_up(self, on_progress: Callable[[str, int], None] | None = None) -> int:
-        """Fold everything the log holds now; return how many events were folded in all.
+        """Fold the log up to its head as of this call; return how many events were folded.
 
         The projections take turns, a batch each, so while their checkpoints are level
-        each batch of the log is read once for all of them.
+        each batch of the log is read once for all of them. A projection leaves the pass
+        once it has reached that head (or found nothing to fold), and the pass ends when
+        all have: events appended meanwhile wait for the next pass, whoever is behind, so
+        under any steady write rate every projection moves on every pass and is never more
+        than one pass behind.
         """
+        head = self._events.head()
         total = 0
         behind = list(self._projections)
         try:
@@ -279,12 +284,11 @@ class Projector:
                 self._round = self._rounds
                 for projection in tuple(behind):
                     result = self.step(projection)
-                    if not result.events:
-                        behind.remove(projection)
-                        continue
                     total += result.events
-                    if on_progress is not None:
+                    if result.events and on_progress is not None:
                         on_progress(projection.name, result.checkpoint)
+                    if not result.events or result.checkpoint >= head:
+                        behind.remove(projection)
         finally:
             self._round = None
         return total
