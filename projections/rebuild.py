@@ -12,8 +12,9 @@ mark: the document stored there is not the one the log gives, whatever the reaso
 
 from __future__ import annotations
 
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from attrs import frozen
@@ -84,14 +85,18 @@ def verify(
 ) -> list[Difference]:
     """Replay the log in memory and return every document the active version has wrong.
 
-    Only the part of the log the active version has folded is replayed (up to its
-    checkpoint), so a projector running behind is not reported as a difference. Every
-    key whose document could not be written is reported, with its mark (see the module).
+    Like is compared with like. The replay runs up to the active version's checkpoint, so
+    a projector running behind is not reported as a difference. A document *ahead* of the
+    checkpoint (a projector is writing its batch, or died between writing a batch and
+    finishing it) is compared with the replay as of its own position, so neither is
+    reported either, while a document no state of the log matches always is. Every key
+    whose document could not be written is reported, with its mark (see the module).
     """
     version = store.active_version(projection)
     upto = store.checkpoint(projection, version)
-    replayed = _replay(events, projection, upto)
     found = dict(store.documents(projection, version))
+    ahead = {key: doc.position for key, doc in found.items() if doc.position > upto}
+    replayed = _replay(events, projection, upto, ahead)
     marks = in_effect(
         store.unwritable(projection, version), {key: doc.position for key, doc in found.items()}
     )
@@ -128,11 +133,39 @@ def _canonical(document: dict[str, Any] | None) -> str:
     return json.dumps(document, sort_keys=True, ensure_ascii=False, allow_nan=False)
 
 
-def _replay(events: EventStore, projection: Projection[D], upto: int) -> dict[str, Versioned[D]]:
-    """Fold the log up to position ``upto`` in memory; return each document."""
+def _replay(
+    events: EventStore, projection: Projection[D], upto: int, ahead: Mapping[str, int]
+) -> dict[str, Versioned[D]]:
+    """Fold the log in memory; return each document as of position ``upto``.
+
+    A key in ``ahead`` gets its document as of the position ``ahead`` gives it instead,
+    if the log gives the key a document at exactly that position; else as of ``upto``.
+    """
     codec = Codec()
-    records = _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), upto)
-    return fold(projection, {}, (Envelope.of(record, codec) for record in records))
+    end = max([upto, *ahead.values()])
+    records = _until(events.read_all(batch_size=DEFAULT_BATCH_SIZE), end)
+    log = (Envelope.of(record, codec) for record in records)
+    past: list[Envelope] = []
+
+    def up_to_the_checkpoint() -> Iterator[Envelope]:
+        for envelope in log:
+            if envelope.position > upto:
+                past.append(envelope)
+                return
+            yield envelope
+
+    state = fold(projection, {}, up_to_the_checkpoint())
+    replayed = dict(state)
+    for envelope in itertools.chain(past, log):
+        key = projection.key_of(envelope.event)
+        if key not in ahead:
+            continue
+        folded = fold(projection, {key: state[key]} if key in state else {}, [envelope])
+        if key in folded:
+            state[key] = folded[key]
+            if folded[key].position == ahead[key]:
+                replayed[key] = folded[key]
+    return replayed
 
 
 def _plain_of(versioned: Versioned[Any]) -> dict[str, Any]:
