@@ -66,21 +66,43 @@ class DuplicateEventError(CirecError):
 
 
 class StoreError(CirecError):
-    """Raised when a store operation fails for a reason outside the caller's input."""
+    """Raised when a store operation fails for a reason outside the caller's input.
 
-    def __init__(self, backend: str, operation: str, detail: str) -> None:
+    ``transient`` says whether the same call may succeed later, unchanged: the server
+    could not be reached or did not answer in time, a lock was held too long, the disk is
+    full. Workers wait those out; anything else (a refused login, a damaged file, a log
+    in a layout this code does not know) needs a person.
+    """
+
+    def __init__(
+        self, backend: str, operation: str, detail: str, *, transient: bool = False
+    ) -> None:
         self.backend = backend
         self.operation = operation
         self.detail = detail
+        self.transient = transient
         super().__init__(f"{backend} store: {operation} failed: {detail}")
 
 
 class StoreUnavailableError(StoreError):
-    """Raised when the store cannot be reached or opened; ``location`` is redacted."""
+    """Raised when the store cannot be reached or opened; ``location`` is redacted.
 
-    def __init__(self, backend: str, location: str, detail: str) -> None:
+    ``operation`` is what was under way: by default opening the store (``connecting to
+    …``); a store that loses its server later names the operation it was in.
+    """
+
+    def __init__(
+        self,
+        backend: str,
+        location: str,
+        detail: str,
+        *,
+        operation: str | None = None,
+        transient: bool = True,
+    ) -> None:
         self.location = location
-        super().__init__(backend, f"connecting to {location}", detail)
+        where = operation or f"connecting to {location}"
+        super().__init__(backend, where, detail, transient=transient)
 
 
 class AppendTooLargeError(CirecError):

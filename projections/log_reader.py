@@ -29,11 +29,16 @@ class LogReader:
         """Return the (at most) ``count`` events after position ``after``, in order.
 
         A short batch means the read reached the head: it is closed, and the next batch
-        starts a new read, which sees whatever was appended meanwhile.
+        starts a new read, which sees whatever was appended meanwhile. So is a read that
+        failed (a lost connection): the next batch starts afresh.
         """
         if self._open is None or self._at != after:
             self._open = self._events.read_all(after, batch_size=count)
-        taken = list(itertools.islice(self._open, count))
+        try:
+            taken = list(itertools.islice(self._open, count))
+        except BaseException:
+            self._open, self._at = None, -1
+            raise
         if len(taken) < count:
             self._open, self._at = None, -1
         else:

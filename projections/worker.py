@@ -28,24 +28,29 @@ per projection.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
 from attrs import frozen
 
 from eventstore.codec import Codec
+from eventstore.errors import StoreError
 from eventstore.store import EventStore
 from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGoneError
 from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
 from projections.log_reader import LogReader
 from projections.projection import Envelope, Projection
+from projections.retrying import Backoff, Outage
 from projections.store import Change, ReadModelStore, Versioned
 from projections.unwritable import REFUSED, Unwritable, check, in_effect
 
 D = TypeVar("D")
 
 DEFAULT_BATCH_SIZE = 500
+POLL_SECONDS = 0.05
+"""How long a following worker idles when a pass found nothing new."""
 # How many lost races in a row one step tolerates before it reports the contention.
 MAX_STALE_RETRIES = 100
 
@@ -293,12 +298,47 @@ class Projector:
             self._round = None
         return total
 
-    def follow(self, should_stop: Callable[[], bool], wait: Callable[[float], object]) -> None:
+    def follow(
+        self,
+        should_stop: Callable[[], bool],
+        wait: Callable[[float], object],
+        *,
+        on_outage: Callable[[Outage], None] | None = None,
+        on_recovery: Callable[[Outage, float], None] | None = None,
+        backoff: Backoff | None = None,
+    ) -> None:
         """Keep folding new events until ``should_stop()``; ``wait(s)`` idles between polls.
 
         ``wait`` is typically ``threading.Event().wait``, so a stop request ends the idle
         wait at once instead of after the poll interval.
+
+        A fault that can pass (a :class:`StoreError` that is ``transient``) never ends it:
+        the pass is dropped, ``on_outage`` is told of every failed try, and the next try
+        comes after ``backoff``'s delay (0.1 s doubling to 30 s, jittered);
+        ``on_recovery(outage, now)`` is told once a pass succeeds again. Every other
+        error is raised. A dropped pass loses nothing: whatever it wrote is either
+        finished or a claimed batch the next pass folds again.
         """
+        backoff = backoff or Backoff()
+        outage: Outage | None = None
         while not should_stop():
-            if not self.catch_up():
-                wait(0.05)
+            try:
+                folded = self.catch_up()
+            except StoreError as error:
+                if not error.transient:
+                    raise
+                self._log = LogReader(self._events)
+                self._last_read = None
+                began = time.monotonic() if outage is None else outage.began
+                failures = 1 if outage is None else outage.failures + 1
+                outage = Outage(began, failures, error, backoff.delay(failures))
+                if on_outage is not None:
+                    on_outage(outage)
+                wait(outage.delay)
+                continue
+            if outage is not None:
+                if on_recovery is not None:
+                    on_recovery(outage, time.monotonic())
+                outage = None
+            if not folded:
+                wait(POLL_SECONDS)

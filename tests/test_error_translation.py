@@ -19,23 +19,27 @@ SECRET = "hunter2-not-real"  # noqa: S105 -- made up, so we can check no message
 
 
 @pytest.mark.parametrize(
-    ("driver_error", "ours"),
+    ("driver_error", "ours", "transient"),
     [
-        (pymongo.errors.ServerSelectionTimeoutError("no server"), StoreUnavailableError),
-        (pymongo.errors.AutoReconnect("connection reset"), StoreUnavailableError),
-        (pymongo.errors.NetworkTimeout("timed out"), StoreUnavailableError),
-        (pymongo.errors.OperationFailure(f"auth failed for {SECRET}", code=18), StoreError),
-        (pymongo.errors.WriteError("bad", code=2), StoreError),
-        (pymongo.errors.CursorNotFound("gone", code=43), StoreError),
+        (pymongo.errors.ServerSelectionTimeoutError("no server"), StoreUnavailableError, True),
+        (pymongo.errors.AutoReconnect("connection reset"), StoreUnavailableError, True),
+        (pymongo.errors.NetworkTimeout("timed out"), StoreUnavailableError, True),
+        (pymongo.errors.ExecutionTimeout("time limit", code=50), StoreUnavailableError, True),
+        (pymongo.errors.OperationFailure("stepped down", code=189), StoreUnavailableError, True),
+        (pymongo.errors.OperationFailure(f"auth failed for {SECRET}", code=18), StoreError, False),
+        (pymongo.errors.WriteError("bad", code=2), StoreError, False),
+        (pymongo.errors.CursorNotFound("gone", code=43), StoreError, False),
     ],
 )
 def test_pymongo_errors_are_translated(
-    driver_error: pymongo.errors.PyMongoError, ours: type[StoreError]
+    driver_error: pymongo.errors.PyMongoError, ours: type[StoreError], transient: bool
 ) -> None:
     errors = MongoErrors(f"mongodb://ci:{SECRET}@127.0.0.1:1/x")
     with pytest.raises(ours) as caught, errors.translated("append"):
         raise driver_error
     assert type(caught.value) is ours
+    assert caught.value.transient is transient
+    assert caught.value.operation == "append"
     assert SECRET not in str(caught.value)
     assert type(driver_error).__name__ in str(caught.value)
 
@@ -65,24 +69,24 @@ def sqlite_error(name: str, text: str = "database is locked") -> sqlite3.Error:
 
 
 @pytest.mark.parametrize(
-    ("name", "ours", "meaning"),
+    ("name", "ours", "meaning", "transient"),
     [
-        ("SQLITE_BUSY", StoreError, "locked by another connection"),
-        ("SQLITE_BUSY_SNAPSHOT", StoreError, "locked by another connection"),
-        ("SQLITE_LOCKED", StoreError, "locked by another statement"),
-        ("SQLITE_FULL", StoreError, "disk is full"),
-        ("SQLITE_READONLY", StoreError, "cannot be written"),
-        ("SQLITE_IOERR_WRITE", StoreError, "I/O error"),
-        ("SQLITE_CONSTRAINT_TRIGGER", StoreError, "constraint refused"),
-        ("SQLITE_CANTOPEN", StoreUnavailableError, "cannot be opened"),
-        ("SQLITE_NOTADB", StoreUnavailableError, "not an SQLite database"),
-        ("SQLITE_CORRUPT", StoreUnavailableError, "damaged"),
-        ("SQLITE_PERM", StoreUnavailableError, "denied"),
-        ("SQLITE_ERROR", StoreError, "OperationalError"),
+        ("SQLITE_BUSY", StoreError, "locked by another connection", True),
+        ("SQLITE_BUSY_SNAPSHOT", StoreError, "locked by another connection", True),
+        ("SQLITE_LOCKED", StoreError, "locked by another statement", True),
+        ("SQLITE_FULL", StoreError, "disk is full", True),
+        ("SQLITE_READONLY", StoreError, "cannot be written", False),
+        ("SQLITE_IOERR_WRITE", StoreError, "I/O error", True),
+        ("SQLITE_CONSTRAINT_TRIGGER", StoreError, "constraint refused", False),
+        ("SQLITE_CANTOPEN", StoreUnavailableError, "cannot be opened", False),
+        ("SQLITE_NOTADB", StoreUnavailableError, "not an SQLite database", False),
+        ("SQLITE_CORRUPT", StoreUnavailableError, "damaged", False),
+        ("SQLITE_PERM", StoreUnavailableError, "denied", False),
+        ("SQLITE_ERROR", StoreError, "OperationalError", False),
     ],
 )
 def test_sqlite_errors_are_classified_by_their_result_code(
-    tmp_path: Path, name: str, ours: type[StoreError], meaning: str
+    tmp_path: Path, name: str, ours: type[StoreError], meaning: str, transient: bool
 ) -> None:
     # Every message says "locked": only the code may decide.
     driver_error = sqlite_error(name)
@@ -90,6 +94,7 @@ def test_sqlite_errors_are_classified_by_their_result_code(
     with store, pytest.raises(StoreError) as caught, store._translated("append"):
         raise driver_error
     assert type(caught.value) is ours
+    assert caught.value.transient is transient
     assert caught.value.backend == "sqlite"
     assert meaning in caught.value.detail
     assert "database is locked" in caught.value.detail

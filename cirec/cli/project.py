@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
+from projections.retrying import MAX_DELAY_SECONDS, Outage
 from projections.unwritable import Unwritable
 from projections.worker import Projector
 
@@ -29,7 +30,9 @@ def run(context: Context) -> int:
     """Fold the log into the read models: catch up and exit, or keep following it.
 
     With ``--follow`` the worker polls for new events until it receives SIGINT (Ctrl-C)
-    or SIGTERM, finishes the batch in hand and exits 0.
+    or SIGTERM, finishes the batch in hand and exits 0. A fault that can pass (the
+    server down or silent, a full disk) is waited out: one line on stderr when it
+    begins, one when the store is back.
     """
     projections = selected(context.args)
     unwritable: dict[tuple[str, str], Unwritable] = {}
@@ -43,9 +46,23 @@ def run(context: Context) -> int:
     projector = Projector(context.events, context.read_models, projections, on_unwritable=report)
     names = ", ".join(projection.name for projection in projections)
     if context.args.follow:
+
+        def outage(now: Outage) -> None:
+            if now.failures == 1:  # one line an outage; the recovery says how long it was
+                context.diagnose(
+                    f"store unavailable, retrying with backoff (at most"
+                    f" {MAX_DELAY_SECONDS:g} s apart): {now.error}"
+                )
+
+        def recovery(past: Outage, now: float) -> None:
+            context.diagnose(
+                f"store back after {past.lasted(now):.1f} s and {past.failures} failed"
+                " tries; following again"
+            )
+
         with _stop_on_signals() as stop:
             context.diagnose(f"following the log into {names}; SIGINT or SIGTERM stops")
-            projector.follow(stop.is_set, stop.wait)
+            projector.follow(stop.is_set, stop.wait, on_outage=outage, on_recovery=recovery)
         context.diagnose("stopped")
     else:
         head = context.events.head()

@@ -62,7 +62,7 @@ from eventstore.adapters.mongo_connection import (
 )
 from eventstore.appending import StoredId, already_stored, check_call, check_version
 from eventstore.clock import to_millis
-from eventstore.errors import AppendTooLargeError, StoreError
+from eventstore.errors import AppendTooLargeError, StoreError, StoreUnavailableError
 from eventstore.records import (
     ANY,
     AppendResult,
@@ -135,62 +135,88 @@ class MongoEventStore(EventStore):
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
-        """Insert one commit at the end of the log; see the module docs and the port."""
+        """Insert one commit at the end of the log; see the module docs and the port.
+
+        The whole append, retries included, ends within the URL's ``timeoutMS`` or else
+        :data:`APPEND_DEADLINE_SECONDS`, even if the server never answers: then it raises
+        :class:`StoreUnavailableError` (``transient``), and the events may or may not be
+        stored; appending them again is safe (their ids make it a no-op if they are).
+        """
         expected, _ = check_call(stream_id, events, expected_version)
-        ids = [str(event.event_id) for event in events]
-        deadline = time.monotonic() + APPEND_DEADLINE_SECONDS
+        limit = self._client.options.timeout or APPEND_DEADLINE_SECONDS
+        deadline = time.monotonic() + limit
         with self._translated("append"):
-            known = self._streams.get(stream_id)
-            stream = known or self._read_stream_tip(stream_id)
-            fresh = known is None
-            stored = commits.stored_ids(self._events, self._payloads, ids)
-            parked: str | None = None
-            commit: Raw = {}
-            attempt = 0
-            while True:
-                attempt += 1
-                retry = already_stored(stream_id, events, _by_uuid(stored))
-                if retry is not None:
-                    if parked is not None and retry.positions[0] == commit.get("first"):
-                        self._unpark(commit, parked)  # our header landed; the reply was lost
-                    return retry
-                if not fresh and not expectation_met(expected, stream.last):
-                    # Only the server's answer may refuse: the remembered tip may be old.
-                    stream, fresh = self._read_stream_tip(stream_id), True
-                    continue
-                check_version(stream_id, expected, stream.last)
-                tip = self._tip
-                place = CommitPlace(
-                    first_position=tip.last + 1,
-                    first_version=stream.last + 1,
-                    log_from=tip.bytes_to,
-                    stream_from=stream.bytes_to,
+            try:
+                with pymongo.timeout(limit):
+                    return self._append(stream_id, events, expected, deadline)
+            except PyMongoError as exc:
+                if not exc.timeout and time.monotonic() < deadline:
+                    raise
+                detail = self._errors.scrub(
+                    f"no answer within the append's {limit:g} s: {type(exc).__name__}: {exc}"
                 )
-                commit = commit_document(stream_id, events, place, self._store_clock())
-                try:
-                    self._insert(commit if parked is None else commit_header(commit, parked))
-                except (DuplicateKeyError, AutoReconnect) as exc:
-                    # Another writer took the position, or the link dropped and the insert
-                    # may have landed: the commits after the tip tell which (our own ids
-                    # among them make the retry return the stored append).
-                    if time.monotonic() > deadline:
-                        detail = self._errors.scrub(f"gave up after {attempt} attempts: {exc}")
-                        raise StoreError(BACKEND, "append", detail) from None
-                    stream, stored = self._catch_up(stream_id, ids, stream, stored, attempt)
-                    fresh = True
-                    if parked is None and attempt >= PARK_AFTER and len(events) > 1:
-                        parked = self._park(commit)
-                    continue
-                if parked is not None:
-                    self._unpark(commit, parked)
-                self._tip = Tip(int(commit["last"]), int(commit["log_to"]))
-                self._remember(
-                    stream_id, Tip(int(commit["last_version"]), int(commit["stream_to"]))
-                )
-                return AppendResult(
-                    positions=tuple(range(place.first_position, int(commit["last"]) + 1)),
-                    stream_version=int(commit["last_version"]),
-                )
+                raise StoreUnavailableError(
+                    BACKEND, self._errors.location, detail, operation="append"
+                ) from None
+
+    def _append(
+        self,
+        stream_id: str,
+        events: Sequence[NewEvent],
+        expected: ExpectedVersion,
+        deadline: float,
+    ) -> AppendResult:
+        """Append until the insert lands or ``deadline`` (``time.monotonic``) passes."""
+        ids = [str(event.event_id) for event in events]
+        known = self._streams.get(stream_id)
+        stream = known or self._read_stream_tip(stream_id)
+        fresh = known is None
+        stored = commits.stored_ids(self._events, self._payloads, ids)
+        parked: str | None = None
+        commit: Raw = {}
+        attempt = 0
+        while True:
+            attempt += 1
+            retry = already_stored(stream_id, events, _by_uuid(stored))
+            if retry is not None:
+                if parked is not None and retry.positions[0] == commit.get("first"):
+                    self._unpark(commit, parked)  # our header landed; the reply was lost
+                return retry
+            if not fresh and not expectation_met(expected, stream.last):
+                # Only the server's answer may refuse: the remembered tip may be old.
+                stream, fresh = self._read_stream_tip(stream_id), True
+                continue
+            check_version(stream_id, expected, stream.last)
+            tip = self._tip
+            place = CommitPlace(
+                first_position=tip.last + 1,
+                first_version=stream.last + 1,
+                log_from=tip.bytes_to,
+                stream_from=stream.bytes_to,
+            )
+            commit = commit_document(stream_id, events, place, self._store_clock())
+            try:
+                self._insert(commit if parked is None else commit_header(commit, parked))
+            except (DuplicateKeyError, AutoReconnect) as exc:
+                # Another writer took the position, or the link dropped and the insert
+                # may have landed: the commits after the tip tell which (our own ids
+                # among them make the retry return the stored append).
+                if time.monotonic() > deadline:
+                    detail = self._errors.scrub(f"gave up after {attempt} attempts: {exc}")
+                    raise StoreError(BACKEND, "append", detail, transient=True) from None
+                stream, stored = self._catch_up(stream_id, ids, stream, stored, attempt)
+                fresh = True
+                if parked is None and attempt >= PARK_AFTER and len(events) > 1:
+                    parked = self._park(commit)
+                continue
+            if parked is not None:
+                self._unpark(commit, parked)
+            self._tip = Tip(int(commit["last"]), int(commit["log_to"]))
+            self._remember(stream_id, Tip(int(commit["last_version"]), int(commit["stream_to"])))
+            return AppendResult(
+                positions=tuple(range(place.first_position, int(commit["last"]) + 1)),
+                stream_version=int(commit["last_version"]),
+            )
 
     def _park(self, commit: Raw) -> str:
         """Store the events of ``commit`` aside; return the ``_id`` a header names them by.

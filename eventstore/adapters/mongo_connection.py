@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import pymongo
 from bson.errors import BSONError
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, PyMongoError
+from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
 from eventstore.errors import StoreError, StoreUnavailableError
 from eventstore.stored import StoredFormError
@@ -28,7 +28,13 @@ T = TypeVar("T")
 
 BACKEND: Final = "mongodb"
 DEFAULT_DATABASE: Final = "cirec"
-SERVER_SELECTION_TIMEOUT_MS: Final = 10_000
+WAIT_DEFAULTS: Final[Mapping[str, int]] = {
+    "serverSelectionTimeoutMS": 10_000,
+    "connectTimeoutMS": 10_000,
+    "socketTimeoutMS": 60_000,
+}
+"""The client's waits when the URL does not set them (pymongo's own are 30 s, 20 s and
+none at all: a server that stops answering would hold a call for ever)."""
 DUPLICATE_KEY: Final = 11000
 """The server's error code for a write refused by a unique index."""
 MAX_DOCUMENT_BYTES: Final = 16 * 1024 * 1024
@@ -73,17 +79,53 @@ class MongoErrors:
     def translated(self, operation: str, *, connecting: bool = False) -> Iterator[None]:
         """Raise a driver or BSON error inside as a :class:`StoreError` naming ``operation``.
 
-        One that says the server cannot be reached (or any, while ``connecting``) is
-        raised as :class:`StoreUnavailableError` naming the redacted URL. A stored
+        While ``connecting``, any error is a :class:`StoreUnavailableError` naming the
+        redacted URL. Later, one that says the server could not be reached or did not
+        answer in time is a :class:`StoreUnavailableError` naming ``operation``. Either
+        is ``transient`` when waiting may cure it (:func:`is_transient`). A stored
         document the mapper cannot read is a :class:`StoreError` too.
         """
         try:
             yield
         except (PyMongoError, BSONError, StoredFormError) as exc:
             detail = self.scrub(f"{type(exc).__name__}: {exc}")
-            if connecting or isinstance(exc, ConnectionFailure):
-                raise StoreUnavailableError(BACKEND, self.location, detail) from None
+            transient = is_transient(exc)
+            if connecting:
+                raise StoreUnavailableError(
+                    BACKEND, self.location, detail, transient=transient
+                ) from None
+            if transient:
+                raise StoreUnavailableError(
+                    BACKEND,
+                    self.location,
+                    f"{self.location} did not answer: {detail}",
+                    operation=operation,
+                ) from None
             raise StoreError(BACKEND, operation, detail) from None
+
+
+TRANSIENT_CODES: Final = frozenset(
+    {6, 7, 50, 89, 91, 189, 262, 9001, 10107, 11600, 11602, 13435, 13436}
+)
+"""Server error codes that pass: host unreachable or not found, time limit exceeded,
+network timeout, shutdown in progress, primary stepped down, socket error, not primary,
+interrupted at shutdown or by a replica-set change, not primary or secondary."""
+
+
+def is_transient(exc: Exception) -> bool:
+    """Tell whether the driver error ``exc`` may pass if the call is made again later.
+
+    The server could not be reached or the connection dropped (``ConnectionFailure``,
+    which covers timeouts and operations cancelled by a dropped pool), an operation ran
+    out of time, or the server said it is shutting down or changing primaries.
+    """
+    if isinstance(exc, ConnectionFailure):
+        return True
+    if isinstance(exc, PyMongoError) and exc.timeout:
+        return True
+    if isinstance(exc, OperationFailure):
+        return exc.code in TRANSIENT_CODES or exc.has_error_label("RetryableWriteError")
+    return False
 
 
 def connected(
@@ -101,12 +143,16 @@ def connected(
 def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, Any]], str]:
     """Return a client for ``url`` and the database its path names (``cirec`` if none).
 
-    Options in the URL's query string (``serverSelectionTimeoutMS``, ``w`` …) are honoured;
-    server selection gives up after 10 s unless the URL says otherwise.
+    Options in the URL's query string (``serverSelectionTimeoutMS``, ``w`` …) are honoured.
+    Unless the URL says otherwise, no wait is unbounded (:data:`WAIT_DEFAULTS`): finding
+    the server gives up after 10 s, opening a connection after 10 s, and waiting for one
+    reply after 60 s. ``timeoutMS`` (a limit on each whole operation, retries included)
+    also bounds each append as a whole, in place of its 60 s default.
     """
-    defaults: dict[str, Any] = {"serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS}
     query = urlsplit(url).query.lower()
-    defaults = {k: v for k, v in defaults.items() if f"{k.lower()}=" not in query}
+    defaults: dict[str, Any] = {
+        k: v for k, v in WAIT_DEFAULTS.items() if f"{k.lower()}=" not in query
+    }
     with MongoErrors(url).translated("connecting", connecting=True):
         client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
             url, tz_aware=True, tzinfo=UTC, appname=appname, **defaults

@@ -9,6 +9,7 @@ leaves as a :class:`~eventstore.errors.StoreError`, classified by SQLite's resul
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import time
 from collections.abc import Iterator, Mapping
@@ -29,6 +30,11 @@ UNAVAILABLE: Final = frozenset(
     {sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_PERM}
 )
 """Primary result codes that say the file itself cannot be used: the store is unavailable."""
+TRANSIENT: Final = frozenset(
+    {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED, sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR}
+)
+"""Primary result codes that may pass by themselves: a lock held elsewhere, a full disk,
+an I/O error of the operating system."""
 MEANINGS: Final[Mapping[int, str]] = {
     sqlite3.SQLITE_BUSY: "the file is locked by another connection",
     sqlite3.SQLITE_LOCKED: "a table is locked by another statement on this connection",
@@ -72,12 +78,14 @@ def translate(exc: sqlite3.Error, operation: str, location: str) -> StoreError:
     """Return the :class:`StoreError` that reports ``exc`` raised during ``operation``.
 
     A file that cannot be used at all (:data:`UNAVAILABLE`) gives a
-    :class:`StoreUnavailableError` naming ``location``; anything else a plain
-    :class:`StoreError`.
+    :class:`StoreUnavailableError` naming ``location``, not transient: a person must
+    look at it; anything else a plain :class:`StoreError`, ``transient`` for the codes
+    of :data:`TRANSIENT`.
     """
-    if primary_code(exc) in UNAVAILABLE:
-        return StoreUnavailableError(BACKEND, location, describe(exc))
-    return StoreError(BACKEND, operation, describe(exc))
+    code = primary_code(exc)
+    if code in UNAVAILABLE:
+        return StoreUnavailableError(BACKEND, location, describe(exc), transient=False)
+    return StoreError(BACKEND, operation, describe(exc), transient=code in TRANSIENT)
 
 
 class SQLiteFile:
@@ -98,9 +106,15 @@ class SQLiteFile:
             self._db.execute("PRAGMA synchronous=FULL")
             self._db.executescript(schema)
         except sqlite3.Error as exc:
-            raise StoreUnavailableError(BACKEND, str(self.path), describe(exc)) from exc
+            transient = primary_code(exc) in TRANSIENT
+            raise StoreUnavailableError(
+                BACKEND, str(self.path), describe(exc), transient=transient
+            ) from exc
         except OSError as exc:
-            raise StoreUnavailableError(BACKEND, str(self.path), str(exc)) from exc
+            transient = exc.errno == errno.ENOSPC
+            raise StoreUnavailableError(
+                BACKEND, str(self.path), str(exc), transient=transient
+            ) from exc
 
     def _enter_wal_mode(self) -> None:
         """Switch the file to WAL, waiting out other connections doing the same.

@@ -17,11 +17,9 @@ from bson.raw_bson import RawBSONDocument
 
 from cirec.config import open_read_models, open_store
 from eventstore.adapters import EVENTS, PAYLOADS
-from eventstore.codec import dump_json, json_converter
 from projections.catalog import PROJECTIONS
-from projections.rebuild import rebuild
-from projections.store import ReadModelStore
 from tests.backends import cleanup, fresh_mongo_url
+from tests.snapshots import rebuilt, snapshot
 from tools.workload import TRICKY, Workload
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -87,27 +85,6 @@ def start(*args: object) -> subprocess.Popen[str]:
         stderr=subprocess.PIPE,
         text=True,
     )
-
-
-def snapshot(store: ReadModelStore) -> dict[str, str]:
-    """Every active document of every projection, serialised: equal means byte-identical."""
-    result = {}
-    for projection in PROJECTIONS:
-        version = store.active_version(projection)
-        rows = [
-            [key, stored.position, json_converter.unstructure(stored.document)]
-            for key, stored in store.documents(projection, version)
-        ]
-        result[projection.name] = dump_json(rows)
-    return result
-
-
-def rebuilt(url: str) -> dict[str, str]:
-    """Rebuild every projection from the log and return the snapshot."""
-    with open_store(url) as events, open_read_models(url) as store:
-        for projection in PROJECTIONS:
-            rebuild(events, store, projection)
-        return snapshot(store)
 
 
 def test_a_projector_killed_twenty_times_converges_to_a_rebuild(
