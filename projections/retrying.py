@@ -9,10 +9,15 @@ ends. Pure apart from the random jitter, which a caller may seed.
 from __future__ import annotations
 
 import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from attrs import frozen
 
 from eventstore.errors import StoreError
+
+T = TypeVar("T")
 
 FIRST_DELAY_SECONDS = 0.1
 MAX_DELAY_SECONDS = 30.0
@@ -56,3 +61,52 @@ class Outage:
     def lasted(self, now: float) -> float:
         """Return how many seconds the outage has lasted at ``now`` (``time.monotonic()``)."""
         return now - self.began
+
+
+class Retrier:
+    """Makes a call again after each fault that can pass, waiting longer each time.
+
+    ``wait(seconds)`` idles (``threading.Event().wait`` ends early on a stop request);
+    ``should_stop()`` ends the retries; ``on_outage`` is told of every failed try and
+    ``on_recovery(outage, now)`` once a call succeeds after failing.
+    """
+
+    def __init__(
+        self,
+        wait: Callable[[float], object],
+        should_stop: Callable[[], bool],
+        *,
+        backoff: Backoff | None = None,
+        on_outage: Callable[[Outage], None] | None = None,
+        on_recovery: Callable[[Outage, float], None] | None = None,
+    ) -> None:
+        self._wait = wait
+        self._should_stop = should_stop
+        self._backoff = backoff or Backoff()
+        self._on_outage = on_outage
+        self._on_recovery = on_recovery
+
+    def call(self, attempt: Callable[[], T]) -> T | None:
+        """Return ``attempt()`` once it succeeds, or None if a stop came first.
+
+        A :class:`StoreError` that is ``transient`` is waited out; any other error is
+        raised at once.
+        """
+        outage: Outage | None = None
+        while not self._should_stop():
+            try:
+                result = attempt()
+            except StoreError as error:
+                if not error.transient:
+                    raise
+                began = time.monotonic() if outage is None else outage.began
+                failures = 1 if outage is None else outage.failures + 1
+                outage = Outage(began, failures, error, self._backoff.delay(failures))
+                if self._on_outage is not None:
+                    self._on_outage(outage)
+                self._wait(outage.delay)
+                continue
+            if outage is not None and self._on_recovery is not None:
+                self._on_recovery(outage, time.monotonic())
+            return result
+        return None

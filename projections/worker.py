@@ -28,7 +28,6 @@ per projection.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Generic, TypeVar
 
@@ -42,7 +41,7 @@ from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
 from projections.log_reader import LogReader
 from projections.projection import Envelope, Projection
-from projections.retrying import Backoff, Outage
+from projections.retrying import Backoff, Outage, Retrier
 from projections.store import Change, ReadModelStore, Versioned
 from projections.unwritable import REFUSED, Unwritable, check, in_effect
 
@@ -319,26 +318,18 @@ class Projector:
         error is raised. A dropped pass loses nothing: whatever it wrote is either
         finished or a claimed batch the next pass folds again.
         """
-        backoff = backoff or Backoff()
-        outage: Outage | None = None
+        retrier = Retrier(
+            wait, should_stop, backoff=backoff, on_outage=on_outage, on_recovery=on_recovery
+        )
         while not should_stop():
-            try:
-                folded = self.catch_up()
-            except StoreError as error:
-                if not error.transient:
-                    raise
-                self._log = LogReader(self._events)
-                self._last_read = None
-                began = time.monotonic() if outage is None else outage.began
-                failures = 1 if outage is None else outage.failures + 1
-                outage = Outage(began, failures, error, backoff.delay(failures))
-                if on_outage is not None:
-                    on_outage(outage)
-                wait(outage.delay)
-                continue
-            if outage is not None:
-                if on_recovery is not None:
-                    on_recovery(outage, time.monotonic())
-                outage = None
-            if not folded:
+            if retrier.call(self._one_pass) == 0:
                 wait(POLL_SECONDS)
+
+    def _one_pass(self) -> int:
+        """Run one pass of :meth:`catch_up`; after a failure, forget the reads in hand."""
+        try:
+            return self.catch_up()
+        except StoreError:
+            self._log = LogReader(self._events)
+            self._last_read = None
+            raise

@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
-from projections.retrying import MAX_DELAY_SECONDS, Outage
+from projections.retrying import MAX_DELAY_SECONDS, Outage, Retrier
 from projections.unwritable import Unwritable
 from projections.worker import Projector
 
@@ -43,7 +43,6 @@ def run(context: Context) -> int:
         if context.args.follow:
             context.diagnose(mark.describe(name))
 
-    projector = Projector(context.events, context.read_models, projections, on_unwritable=report)
     names = ", ".join(projection.name for projection in projections)
     if context.args.follow:
 
@@ -62,9 +61,20 @@ def run(context: Context) -> int:
 
         with _stop_on_signals() as stop:
             context.diagnose(f"following the log into {names}; SIGINT or SIGTERM stops")
+            # A store not reachable yet is waited for, as one lost later is.
+            retrier = Retrier(stop.wait, stop.is_set, on_outage=outage, on_recovery=recovery)
+            if retrier.call(lambda: (context.events, context.read_models)) is None:
+                context.diagnose("stopped")
+                return 0
+            projector = Projector(
+                context.events, context.read_models, projections, on_unwritable=report
+            )
             projector.follow(stop.is_set, stop.wait, on_outage=outage, on_recovery=recovery)
         context.diagnose("stopped")
     else:
+        projector = Projector(
+            context.events, context.read_models, projections, on_unwritable=report
+        )
         head = context.events.head()
         order = {projection.name: index for index, projection in enumerate(projections)}
 

@@ -51,3 +51,23 @@ def test_follow_and_a_writer_ride_out_a_server_restart(
         writing.kill()
         following.kill()
         server.close()
+
+
+def test_follow_started_before_its_server_waits_for_it(tmp_path: Path) -> None:
+    require_ferretdb()
+    server = FerretServer(tmp_path / "ferretdb")  # not started yet
+    following = follower(f"{server.url}?serverSelectionTimeoutMS=500")
+    try:
+        following.stderr.wait_for("store unavailable")
+        assert following.running(), "the follower gave up on a server not up yet"
+        server.start()
+        acks = tmp_path / "acks"
+        writer(server.url, 50, acks).finish(stop=False)
+        head = assert_log_whole(server.url, acks)
+        seconds_to_lag_zero(server.url, head)
+        reported = following.finish(stop=True)
+        assert "store back after" in reported, reported
+        assert_read_models_sound(server.url)
+    finally:
+        following.kill()
+        server.close()
