@@ -15,8 +15,9 @@ CIREC_TOOLS=${CIREC_TOOLS:-$HOME/.cache/cirec-tools}
 FERRETDB_BIN=$CIREC_TOOLS/bin/ferretdb
 START_TIMEOUT_S=30
 
-log() { printf '[ferretdb.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-die() { printf '[ferretdb.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+SERVICE=ferretdb
+# shellcheck source=.ci/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 # Prints the version output of binary $1 (stdout+stderr), never fails.
 version_of() {
@@ -124,57 +125,8 @@ cmd_start() {
     echo "$pid" >"$pidfile"
     log "started pid $pid on 127.0.0.1:$port (data $data_dir)"
 
-    local deadline=$((SECONDS + START_TIMEOUT_S))
-    while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$logfile" >&2 || true
-            rm -f "$pidfile"
-            die "ferretdb (pid $pid) exited before answering ping; log above"
-        fi
-        if ping_port "$port"; then
-            log "answers ping on 127.0.0.1:$port"
-            return 0
-        fi
-        sleep 0.25
-    done
-    tail -n 30 "$logfile" >&2 || true
-    cmd_stop "$data_dir" || true
-    die "ferretdb did not answer ping on 127.0.0.1:$port within ${START_TIMEOUT_S}s; log above"
+    wait_ready "$pid" "$data_dir" "$START_TIMEOUT_S" "answers ping on 127.0.0.1:$port" \
+        ping_port "$port"
 }
 
-cmd_stop() {
-    [[ $# -eq 1 ]] || die "usage: $0 stop DATA_DIR"
-    local pidfile=$1/ferretdb.pid pid
-    if [[ ! -f $pidfile ]]; then
-        log "no pid file in $1; nothing to stop"
-        return 0
-    fi
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || die "bad pid file $pidfile"
-    if kill -TERM "$pid" 2>/dev/null; then
-        local i
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "pid $pid still alive after TERM; sending KILL"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-    fi
-    rm -f "$pidfile"
-    log "stopped pid $pid"
-}
-
-main() {
-    local sub=${1:-}
-    shift || true
-    case $sub in
-        install) cmd_install "$@" ;;
-        start) cmd_start "$@" ;;
-        stop) cmd_stop "$@" ;;
-        *) die "usage: $0 {install|start DATA_DIR PORT|stop DATA_DIR}" ;;
-    esac
-}
-
-main "$@"
+dispatch "$@"

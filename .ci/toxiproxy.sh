@@ -16,8 +16,9 @@ CIREC_TOOLS=${CIREC_TOOLS:-$HOME/.cache/cirec-tools}
 TOXIPROXY_BIN=$CIREC_TOOLS/bin/toxiproxy-server
 START_TIMEOUT_S=30
 
-log() { printf '[toxiproxy.sh %s] %s\n' "$(date -u +%H:%M:%S)" "$*"; }
-die() { printf '[toxiproxy.sh] ERROR: %s\n' "$*" >&2; exit 1; }
+SERVICE=toxiproxy
+# shellcheck source=.ci/service.sh
+source "$(dirname "${BASH_SOURCE[0]}")/service.sh"
 
 # True if binary $1 exists and reports the pinned version.
 is_good_binary() {
@@ -68,53 +69,8 @@ cmd_start() {
     echo "$pid" >"$pidfile"
     log "started pid $pid, API on 127.0.0.1:$port (log $logfile)"
 
-    local deadline=$((SECONDS + START_TIMEOUT_S))
-    while ((SECONDS < deadline)); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            tail -n 30 "$logfile" >&2 || true
-            rm -f "$pidfile"
-            die "toxiproxy (pid $pid) exited before its API answered; log above"
-        fi
-        if api_answers "$port"; then
-            log "API answers on 127.0.0.1:$port"
-            return 0
-        fi
-        sleep 0.25
-    done
-    tail -n 30 "$logfile" >&2 || true
-    cmd_stop "$data_dir" || true
-    die "toxiproxy's API did not answer on 127.0.0.1:$port within ${START_TIMEOUT_S}s; log above"
+    wait_ready "$pid" "$data_dir" "$START_TIMEOUT_S" "API answers on 127.0.0.1:$port" \
+        api_answers "$port"
 }
 
-cmd_stop() {
-    [[ $# -eq 1 ]] || die "usage: $0 stop DATA_DIR"
-    local pidfile=$1/toxiproxy.pid pid
-    if [[ ! -f $pidfile ]]; then
-        log "no pid file in $1; nothing to stop"
-        return 0
-    fi
-    pid=$(<"$pidfile")
-    [[ $pid =~ ^[0-9]+$ ]] || die "bad pid file $pidfile"
-    kill -TERM "$pid" 2>/dev/null || true
-    local i
-    for ((i = 0; i < 50; i++)); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$pid" 2>/dev/null || true
-    rm -f "$pidfile"
-    log "stopped pid $pid"
-}
-
-main() {
-    local sub=${1:-}
-    shift || true
-    case $sub in
-        install) cmd_install "$@" ;;
-        start) cmd_start "$@" ;;
-        stop) cmd_stop "$@" ;;
-        *) die "usage: $0 {install|start DATA_DIR PORT|stop DATA_DIR}" ;;
-    esac
-}
-
-main "$@"
+dispatch "$@"
