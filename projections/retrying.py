@@ -56,7 +56,7 @@ class Outage:
     failures: int
     error: StoreError
     delay: float
-    """How long the worker waits before its next try (0 once the outage has ended)."""
+    """How long the worker waits before its next try."""
 
     def lasted(self, now: float) -> float:
         """Return how many seconds the outage has lasted at ``now`` (``time.monotonic()``)."""

@@ -11,7 +11,12 @@ from pathlib import Path
 from typing import IO
 
 from tests.cli.helpers import ROOT, clean_env, command
-from tests.faults.checks import acknowledged
+from tests.faults.checks import (
+    acknowledged,
+    assert_log_whole,
+    assert_read_models_sound,
+    seconds_to_lag_zero,
+)
 
 PROCESS_SECONDS = 240.0
 
@@ -107,3 +112,18 @@ def wait_for_acks(acks: Path, count: int, by: Worker) -> None:
         assert by.running(), f"the writer ended early: {by.stderr.lines}"
         assert time.monotonic() < deadline, f"fewer than {count} events acknowledged"
         time.sleep(0.05)  # polling the writer's progress, not waiting for a result
+
+
+def assert_recovered(url: str, acks: Path, following: Worker) -> tuple[int, float]:
+    """End a fault test whose writer has finished: return the head and the seconds to lag 0.
+
+    The checks of :mod:`tests.faults.checks`, and of the follower: still running, it
+    reported the store back, and it exits 0 on SIGTERM.
+    """
+    head = assert_log_whole(url, acks)
+    lag_zero = seconds_to_lag_zero(url, head)
+    assert following.running(), "the follower exited during the fault"
+    reported = following.finish(stop=True)
+    assert "store back after" in reported, reported
+    assert_read_models_sound(url)
+    return head, lag_zero

@@ -18,8 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.checks import assert_log_whole, assert_read_models_sound, seconds_to_lag_zero
-from tests.faults.processes import follower, wait_for_acks, writer
+from tests.faults.processes import assert_recovered, follower, wait_for_acks, writer
 
 DISK_BYTES = 64 * 1024 * 1024
 EVENTS = 6_000
@@ -77,12 +76,7 @@ def test_the_writer_and_the_follower_wait_out_a_full_disk(small_disk: Path) -> N
         following.stderr.wait_for("store unavailable")
         filler.unlink()
         writing.finish(stop=False)
-        head = assert_log_whole(url, acks)
-        lag_zero = seconds_to_lag_zero(url, head)
-        assert following.running(), "the follower exited on the full disk"
-        reported = following.finish(stop=True)
-        assert "store back after" in reported, reported
-        assert_read_models_sound(url)
+        head, lag_zero = assert_recovered(url, acks, following)
         print(f"disk full: head {head}, lag 0 {lag_zero:.1f} s after the writer ended")
     finally:
         writing.kill()

@@ -26,7 +26,13 @@ from tests.faults.checks import (
     assert_read_models_sound,
     seconds_to_lag_zero,
 )
-from tests.faults.processes import PROCESS_SECONDS, follower, wait_for_acks, writer
+from tests.faults.processes import (
+    PROCESS_SECONDS,
+    assert_recovered,
+    follower,
+    wait_for_acks,
+    writer,
+)
 from tests.faults.proxy import Proxy
 from tests.workers import new_event
 
@@ -147,12 +153,7 @@ def test_replies_lost_after_the_server_applied_an_append_store_nothing_twice(
         )
         proxy.remove(toxic)
         writing.finish(stop=False)
-        head = assert_log_whole(direct, acks)
-        lag_zero = seconds_to_lag_zero(direct, head)
-        assert following.running(), "the follower exited"
-        reported = following.finish(stop=True)
-        assert "store back after" in reported, reported
-        assert_read_models_sound(direct)
+        head, lag_zero = assert_recovered(direct, acks, following)
         retries = sum("retrying after" in line for line in writing.stderr.lines)
         print(f"{kind}: head {head}, {retries} appends retried, lag 0 {lag_zero:.1f} s after")
     finally:

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.checks import assert_log_whole, assert_read_models_sound, seconds_to_lag_zero
-from tests.faults.processes import follower, wait_for_acks, writer
+from tests.faults.processes import assert_recovered, follower, wait_for_acks, writer
 from tests.faults.servers import FerretServer, require_ferretdb
 
 EVENTS = 300
@@ -41,11 +40,7 @@ def test_follow_and_a_writer_ride_out_a_server_restart(
         server.start()
         writing.finish(stop=False)
         assert following.running(), "the follower exited on the restart"
-        head = assert_log_whole(server.url, acks)
-        lag_zero = seconds_to_lag_zero(server.url, head)
-        reported = following.finish(stop=True)
-        assert "store back after" in reported, reported
-        assert_read_models_sound(server.url)
+        head, lag_zero = assert_recovered(server.url, acks, following)
         print(f"{stop.name}: head {head}, lag 0 {lag_zero:.1f} s after the writer ended")
     finally:
         writing.kill()
@@ -63,11 +58,7 @@ def test_follow_started_before_its_server_waits_for_it(tmp_path: Path) -> None:
         server.start()
         acks = tmp_path / "acks"
         writer(server.url, 50, acks).finish(stop=False)
-        head = assert_log_whole(server.url, acks)
-        seconds_to_lag_zero(server.url, head)
-        reported = following.finish(stop=True)
-        assert "store back after" in reported, reported
-        assert_read_models_sound(server.url)
+        assert_recovered(server.url, acks, following)
     finally:
         following.kill()
         server.close()
