@@ -32,12 +32,14 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Generic, TypeVar
 
 from attrs import frozen
 
 from eventstore.closing import Closing
 from projections import arguments
+from projections.presence import WorkerReport
 from projections.projection import Projection
 from projections.unwritable import Unwritable
 
@@ -202,6 +204,20 @@ class ReadModelStore(Closing):
         Called once the key's document at that position is written; a mark at a higher
         position (a later document that could not be written) stays.
         """
+
+    # -- reports of following workers (see projections.presence) ------------------------
+
+    @abstractmethod
+    def report_worker(self, report: WorkerReport) -> None:
+        """Store ``report`` in one write, replacing the earlier report of its worker."""
+
+    @abstractmethod
+    def forget_workers(self, seen_before: datetime) -> int:
+        """Delete the reports last renewed before ``seen_before``; return how many went."""
+
+    @abstractmethod
+    def worker_reports(self) -> list[WorkerReport]:
+        """Return the report of every worker, by worker name."""
 
     # -- reading the active version ------------------------------------------------------
 

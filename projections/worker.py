@@ -40,6 +40,7 @@ from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGo
 from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
 from projections.log_reader import LogReader
+from projections.presence import Presence
 from projections.projection import Envelope, Projection
 from projections.retrying import Backoff, Outage, Retrier
 from projections.store import Change, ReadModelStore, Versioned
@@ -86,6 +87,10 @@ class Writes(Generic[D]):
     marks: list[Unwritable]
     unwritten: dict[str, Versioned[D]]
     """The documents the marks stand for, by key."""
+
+
+def _nothing() -> None:
+    """Stand in for a beat when no presence is kept."""
 
 
 def fold_batch(
@@ -305,6 +310,7 @@ class Projector:
         on_outage: Callable[[Outage], None] | None = None,
         on_recovery: Callable[[Outage, float], None] | None = None,
         backoff: Backoff | None = None,
+        presence: Presence | None = None,
     ) -> None:
         """Keep folding new events until ``should_stop()``; ``wait(s)`` idles between polls.
 
@@ -317,18 +323,45 @@ class Projector:
         ``on_recovery(outage, now)`` is told once a pass succeeds again. Every other
         error is raised. A dropped pass loses nothing: whatever it wrote is either
         finished or a claimed batch the next pass folds again.
-        """
-        retrier = Retrier(
-            wait, should_stop, backoff=backoff, on_outage=on_outage, on_recovery=on_recovery
-        )
-        while not should_stop():
-            if retrier.call(self._one_pass) == 0:
-                wait(POLL_SECONDS)
 
-    def _one_pass(self) -> int:
-        """Run one pass of :meth:`catch_up`; after a failure, forget the reads in hand."""
+        ``presence``, if given, keeps this worker's report in the read-model store (see
+        :mod:`projections.presence`): written first, renewed between steps, and marked
+        stopped at the end unless the store is away then.
+        """
+
+        def outage(now: Outage) -> None:
+            if presence is not None:
+                presence.on_outage(now)
+            if on_outage is not None:
+                on_outage(now)
+
+        def recovery(past: Outage, now: float) -> None:
+            if presence is not None:
+                presence.on_recovery(past, now)
+            if on_recovery is not None:
+                on_recovery(past, now)
+
+        retrier = Retrier(
+            wait, should_stop, backoff=backoff, on_outage=outage, on_recovery=recovery
+        )
+        beat = presence.beat if presence is not None else _nothing
+        if presence is not None:
+            retrier.call(presence.start)
+        while not should_stop():
+            if retrier.call(lambda: self._one_pass(beat)) == 0:
+                wait(POLL_SECONDS)
+        if presence is not None:
+            presence.stop()
+
+    def _one_pass(self, beat: Callable[[], None]) -> int:
+        """Run one pass of :meth:`catch_up`, with ``beat()`` after each step and at the end.
+
+        After a failure, forget the reads in hand.
+        """
         try:
-            return self.catch_up()
+            folded = self.catch_up(lambda _name, _position: beat())
+            beat()
+            return folded
         except StoreError:
             self._log = LogReader(self._events)
             self._last_read = None

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
+from projections.presence import Presence
 from projections.retrying import MAX_DELAY_SECONDS, Outage, Retrier
 from projections.unwritable import Unwritable
 from projections.worker import Projector
@@ -32,7 +33,8 @@ def run(context: Context) -> int:
     With ``--follow`` the worker polls for new events until it receives SIGINT (Ctrl-C)
     or SIGTERM, finishes the batch in hand and exits 0. A fault that can pass (the
     server down or silent, a full disk) is waited out: one line on stderr when it
-    begins, one when the store is back.
+    begins, one when the store is back. The worker reports itself in the store as it
+    goes, outages included, for ``cirec status`` to show.
     """
     projections = selected(context.args)
     unwritable: dict[tuple[str, str], Unwritable] = {}
@@ -62,14 +64,31 @@ def run(context: Context) -> int:
         with _stop_on_signals() as stop:
             context.diagnose(f"following the log into {names}; SIGINT or SIGTERM stops")
             # A store not reachable yet is waited for, as one lost later is.
-            retrier = Retrier(stop.wait, stop.is_set, on_outage=outage, on_recovery=recovery)
+            opening: list[tuple[Outage, float]] = []
+
+            def opened(past: Outage, now: float) -> None:
+                recovery(past, now)
+                opening.append((past, now))
+
+            retrier = Retrier(stop.wait, stop.is_set, on_outage=outage, on_recovery=opened)
             if retrier.call(lambda: (context.events, context.read_models)) is None:
                 context.diagnose("stopped")
                 return 0
             projector = Projector(
                 context.events, context.read_models, projections, on_unwritable=report
             )
-            projector.follow(stop.is_set, stop.wait, on_outage=outage, on_recovery=recovery)
+            presence = Presence(
+                context.read_models, tuple(projection.name for projection in projections)
+            )
+            for past, now in opening:  # the wait for the store counts as an outage too
+                presence.on_recovery(past, now)
+            projector.follow(
+                stop.is_set,
+                stop.wait,
+                on_outage=outage,
+                on_recovery=recovery,
+                presence=presence,
+            )
         context.diagnose("stopped")
     else:
         projector = Projector(

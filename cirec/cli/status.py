@@ -1,4 +1,8 @@
-"""``cirec status``: how far each read model is behind the log, and which store is in use."""
+"""``cirec status``: the store in use, each read model's lag, and the workers' reports.
+
+A following worker's report says when it was last seen and which outages it waited
+out (see :mod:`projections.presence`).
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,11 @@ from attrs import frozen
 
 from cirec.cli.context import Command, Context
 from cirec.cli.tables import Column
+from eventstore.clock import utc_now
+from eventstore.codec import json_converter
 from eventstore.store import EventStore
 from projections.catalog import PROJECTIONS
+from projections.presence import PastOutage, WorkerReport
 from projections.rebuild import unwritable_keys
 
 COLUMNS = (
@@ -20,6 +27,14 @@ COLUMNS = (
     Column("lag events", 12, numeric=True),
     Column("lag seconds", 12, numeric=True),
     Column("unwritable", 10, numeric=True),
+)
+WORKER_COLUMNS = (
+    Column("worker", 30),
+    Column("projections", 34),
+    Column("state", 9),
+    Column("last seen", 12, numeric=True),
+    Column("outages", 7, numeric=True),
+    Column("last outage", 70),
 )
 
 
@@ -47,6 +62,34 @@ class Status:
     """The store's URL, its password redacted."""
     head: int
     projections: list[Lag]
+    workers: list[Worker]
+
+
+@frozen
+class Worker:
+    """A following worker as it last reported itself, and what that says now."""
+
+    worker: str
+    projections: tuple[str, ...]
+    state: str
+    """``following``, ``silent`` (no report for a minute: outage, stuck or gone), ``stopped``."""
+    seen_seconds_ago: float
+    started: datetime
+    outages: int
+    last_outage: PastOutage | None
+
+    @classmethod
+    def of(cls, report: WorkerReport, now: datetime) -> Worker:
+        """Return what ``report`` says at ``now``."""
+        return cls(
+            worker=report.worker,
+            projections=report.projections,
+            state=report.state(now),
+            seen_seconds_ago=round((now - report.seen).total_seconds(), 3),
+            started=report.started,
+            outages=report.outages,
+            last_outage=report.last_outage,
+        )
 
 
 def run(context: Context) -> int:
@@ -68,7 +111,9 @@ def run(context: Context) -> int:
         lags.append(
             Lag(projection.name, version, checkpoint, head, head - checkpoint, seconds, unwritable)
         )
-    status = Status(context.events.backend, context.location, head, lags)
+    now = utc_now()
+    workers = [Worker.of(report, now) for report in context.read_models.worker_reports()]
+    status = Status(context.events.backend, context.location, head, lags, workers)
     if context.json:
         context.print_json(status)
         return 0
@@ -86,7 +131,33 @@ def run(context: Context) -> int:
         for lag in lags
     ]
     context.print_table(COLUMNS, rows)
+    context.out("")
+    if not workers:
+        context.out("workers: none has reported (cirec project --follow does)")
+        return 0
+    context.out("workers:")
+    context.print_table(WORKER_COLUMNS, [_worker_row(worker) for worker in workers])
     return 0
+
+
+def _worker_row(worker: Worker) -> tuple[str, ...]:
+    past = worker.last_outage
+    outage = (
+        "-"
+        if past is None
+        else (
+            f"{past.seconds:.1f} s, {past.failures} failed tries, ended"
+            f" {json_converter.unstructure(past.ended)}: {past.error}"
+        )
+    )
+    return (
+        worker.worker,
+        ",".join(worker.projections),
+        worker.state,
+        f"{worker.seen_seconds_ago:.0f} s ago",
+        str(worker.outages),
+        outage,
+    )
 
 
 def _recorded_at(events: EventStore, position: int) -> datetime | None:

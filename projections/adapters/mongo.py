@@ -12,7 +12,9 @@ Layout, in the database of the event log:
 * ``read_model_versions``: a document per version, and a *pointer* per projection to
   the live one (:mod:`.mongo_versions`);
 * ``read_model_batches``: the batches of the log the projector has claimed, and whether
-  each is finished (:mod:`.mongo_batches`).
+  each is finished (:mod:`.mongo_batches`); ``read_model_unwritable``: the keys whose
+  documents could not be written (:mod:`.mongo_unwritable`); ``read_model_workers``: what
+  each following worker last reported (:mod:`.mongo_workers`).
 
 The pointer is the truth about which version is live, and every switch of it is one
 single-document write. Keys inside documents are escaped (``deploy%2Eprod``,
@@ -58,7 +60,9 @@ from projections.adapters.mongo_locations import LiveQuery, Locations
 from projections.adapters.mongo_placement import Placement
 from projections.adapters.mongo_unwritable import UNWRITABLE, MongoUnwritable
 from projections.adapters.mongo_versions import VERSIONS, MongoVersions
+from projections.adapters.mongo_workers import WORKERS, MongoWorkers
 from projections.errors import StaleWriteError
+from projections.presence import WorkerReport
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
 from projections.unwritable import Unwritable
@@ -104,6 +108,7 @@ class MongoReadModelStore(ReadModelStore):
         # Where each version was found by its last load: its save writes there, then checks.
         self._loaded_at: dict[tuple[str, str], Placement] = {}
         self._unwritable = MongoUnwritable(self._db.get_collection(UNWRITABLE, **self._concerns))
+        self._workers = MongoWorkers(self._db.get_collection(WORKERS, **self._concerns))
         if traits is None:
             with self._translated("reading the server's build", connecting=True):
                 traits = ServerTraits.of(client.admin.command("buildInfo"))
@@ -313,6 +318,23 @@ class MongoReadModelStore(ReadModelStore):
             self._unwritable.clear(projection.name, version, written)
 
     # -- reading the active version -----------------------------------------------------
+
+    # -- reports of following workers (see projections.adapters.mongo_workers) ----------
+
+    def report_worker(self, report: WorkerReport) -> None:
+        """Store ``report`` (one upsert), replacing its worker's earlier one."""
+        with self._translated("report_worker"):
+            self._workers.report(report)
+
+    def forget_workers(self, seen_before: datetime) -> int:
+        """Delete the reports last renewed before ``seen_before``; return how many went."""
+        with self._translated("forget_workers"):
+            return self._workers.forget(seen_before)
+
+    def worker_reports(self) -> list[WorkerReport]:
+        """Return the report of every worker, by worker name."""
+        with self._translated("worker_reports"):
+            return self._workers.reports()
 
     def read_live(self, projection: Projection[D], operation: str, query: LiveQuery[T]) -> T:
         """Run ``query`` on the live version, again if a swap raced it; for query modules.

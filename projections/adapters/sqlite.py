@@ -13,7 +13,8 @@ Layout, beside the ``events`` table:
   :mod:`projections.adapters.sqlite_versions`); ``read_model_batches``: the claimed
   batches (:mod:`projections.adapters.sqlite_batches`); ``read_model_unwritable``: the
   keys whose documents could not be written
-  (:mod:`projections.adapters.sqlite_unwritable`);
+  (:mod:`projections.adapters.sqlite_unwritable`); ``read_model_workers``: what each
+  following worker last reported (:mod:`projections.adapters.sqlite_workers`);
 * a view named like each projection (``sessions``, ``repo_configs``, ``jobs_history``)
   over its active version, for anyone who reads the file directly. The queries of this
   store read it too, so a switch can never leave them reading a dropped table.
@@ -28,6 +29,7 @@ is all-or-nothing, stricter than the port requires.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
@@ -38,8 +40,10 @@ from projections.adapters import sqlite_batches as batches
 from projections.adapters import sqlite_tables as tables
 from projections.adapters import sqlite_unwritable as unwritable
 from projections.adapters import sqlite_versions as versions
+from projections.adapters import sqlite_workers as workers
 from projections.adapters.sqlite_tables import decode, table
 from projections.errors import StaleWriteError, VersionGoneError
+from projections.presence import WorkerReport
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
 from projections.unwritable import Unwritable
@@ -70,7 +74,7 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
 
     def __init__(self, path: str | Path) -> None:
         self._known_active: set[str] = set()
-        self._open(path, versions.SCHEMA + batches.SCHEMA + unwritable.SCHEMA)
+        self._open(path, versions.SCHEMA + batches.SCHEMA + unwritable.SCHEMA + workers.SCHEMA)
 
     # -- versions -----------------------------------------------------------------------
 
@@ -288,6 +292,23 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
             return
         with self._translated("clear_unwritable"), self._write_transaction() as db:
             unwritable.clear(db, projection.name, version, written)
+
+    # -- reports of following workers ---------------------------------------------------
+
+    def report_worker(self, report: WorkerReport) -> None:
+        """Store ``report`` in one transaction, replacing its worker's earlier one."""
+        with self._translated("report_worker"), self._write_transaction() as db:
+            workers.report(db, report)
+
+    def forget_workers(self, seen_before: datetime) -> int:
+        """Delete the reports last renewed before ``seen_before``; return how many went."""
+        with self._translated("forget_workers"), self._write_transaction() as db:
+            return workers.forget(db, seen_before)
+
+    def worker_reports(self) -> list[WorkerReport]:
+        """Return the report of every worker, by worker name."""
+        with self._translated("worker_reports"):
+            return workers.reports(self._db)
 
     # -- reading the active version, through its view ------------------------------------
 

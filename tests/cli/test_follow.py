@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -12,7 +14,7 @@ import pytest
 from cirec.config import open_read_models, open_store
 from eventstore.recorder import Recorder
 from projections.sessions import SESSIONS
-from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, command
+from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, cirec, command
 
 DEADLINE_SECONDS = 30.0
 
@@ -60,3 +62,21 @@ def test_follow_projects_new_events_and_exits_0_on_a_signal(
     assert stderr.splitlines()[-1] == "stopped"
     assert "Traceback" not in stderr
     assert stdout == "sessions: checkpoint 2\n"
+    assert_reported_stopped(store_url, f"{socket.gethostname()}:{worker.pid}")
+
+
+def assert_reported_stopped(url: str, name: str) -> None:
+    """Check that ``cirec status`` lists the worker ``name`` as stopped, without outages."""
+    shown = cirec("--db", url, "status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    [report] = json.loads(shown.stdout)["workers"]
+    assert report["worker"] == name
+    assert report["projections"] == ["sessions"]
+    assert report["state"] == "stopped"
+    assert (report["outages"], report["last_outage"]) == (0, None)
+    table = cirec("--db", url, "status").stdout.splitlines()
+    row = table[table.index("workers:") + 2]
+    worker, projections, state, seen, unit, ago, outages, last_outage = row.split()
+    assert (worker, projections, state, unit, ago) == (name, "sessions", "stopped", "s", "ago")
+    assert abs(int(seen) - report["seen_seconds_ago"]) <= 60  # two runs of status apart
+    assert (outages, last_outage) == ("0", "-")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -10,7 +12,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from tests.cli.helpers import ROOT, clean_env, command
+from tests.cli.helpers import ROOT, cirec, clean_env, command
 from tests.faults.checks import (
     acknowledged,
     assert_log_whole,
@@ -125,5 +127,18 @@ def assert_recovered(url: str, acks: Path, following: Worker) -> tuple[int, floa
     assert following.running(), "the follower exited during the fault"
     reported = following.finish(stop=True)
     assert "store back after" in reported, reported
+    assert_outage_in_status(url, following)
     assert_read_models_sound(url)
     return head, lag_zero
+
+
+def assert_outage_in_status(url: str, following: Worker) -> None:
+    """Check that ``cirec status`` shows the stopped follower and the outage it waited out."""
+    shown = cirec("--db", url, "status", "--json")
+    assert shown.returncode == 0, shown.stderr
+    name = f"{socket.gethostname()}:{following.process.pid}"
+    [report] = [each for each in json.loads(shown.stdout)["workers"] if each["worker"] == name]
+    assert report["state"] == "stopped", report
+    assert report["outages"] >= 1, report
+    assert report["last_outage"]["failures"] >= 1, report
+    assert report["last_outage"]["error"], report
