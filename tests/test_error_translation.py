@@ -27,6 +27,16 @@ SECRET = "hunter2-not-real"  # noqa: S105 -- made up, so we can check no message
         (pymongo.errors.ExecutionTimeout("time limit", code=50), StoreUnavailableError, True),
         (pymongo.errors.OperationFailure("stepped down", code=189), StoreUnavailableError, True),
         (pymongo.errors.OperationFailure(f"auth failed for {SECRET}", code=18), StoreError, False),
+        # FerretDB v1 shutting down, as it answered a test's append on SIGTERM:
+        (
+            pymongo.errors.OperationFailure(
+                "[msg_find.go:344 handler.handleMaxTimeMSError] context canceled after delay",
+                code=1,
+            ),
+            StoreUnavailableError,
+            True,
+        ),
+        (pymongo.errors.OperationFailure("internal", code=1), StoreError, False),
         (pymongo.errors.WriteError("bad", code=2), StoreError, False),
         (pymongo.errors.CursorNotFound("gone", code=43), StoreError, False),
     ],

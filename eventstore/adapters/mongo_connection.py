@@ -110,6 +110,9 @@ TRANSIENT_CODES: Final = frozenset(
 """Server error codes that pass: host unreachable or not found, time limit exceeded,
 network timeout, shutdown in progress, primary stepped down, socket error, not primary,
 interrupted at shutdown or by a replica-set change, not primary or secondary."""
+_CANCELLED: Final = "context canceled"
+"""What FerretDB v1 says (as ``InternalError``, code 1) of the operations in hand that it
+cancels as it shuts down: seen on SIGTERM in ``tests/faults/test_restarts.py``."""
 
 
 def is_transient(exc: Exception) -> bool:
@@ -117,14 +120,19 @@ def is_transient(exc: Exception) -> bool:
 
     The server could not be reached or the connection dropped (``ConnectionFailure``,
     which covers timeouts and operations cancelled by a dropped pool), an operation ran
-    out of time, or the server said it is shutting down or changing primaries.
+    out of time, or the server said it is shutting down or changing primaries (or, for
+    FerretDB v1, cancelled the operation as it shut down).
     """
     if isinstance(exc, ConnectionFailure):
         return True
     if isinstance(exc, PyMongoError) and exc.timeout:
         return True
     if isinstance(exc, OperationFailure):
-        return exc.code in TRANSIENT_CODES or exc.has_error_label("RetryableWriteError")
+        return (
+            exc.code in TRANSIENT_CODES
+            or exc.has_error_label("RetryableWriteError")
+            or (exc.code == 1 and _CANCELLED in str(exc))
+        )
     return False
 
 
