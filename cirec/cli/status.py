@@ -34,7 +34,7 @@ WORKER_COLUMNS = (
     Column("state", 9),
     Column("last seen", 12, numeric=True),
     Column("outages", 7, numeric=True),
-    Column("last outage", 70),
+    Column("last outage", 100),
 )
 
 
