@@ -20,9 +20,9 @@ from bson.errors import BSONError
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
-from eventstore.errors import StoreError, StoreUnavailableError
+from eventstore.errors import ConfigError, StoreError, StoreUnavailableError
 from eventstore.stored import StoredFormError
-from eventstore.urls import redact_url, url_password
+from eventstore.urls import redact_url, scrub, url_password
 
 T = TypeVar("T")
 
@@ -157,14 +157,17 @@ def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, A
     reply after 60 s. ``timeoutMS`` (a limit on each whole operation, retries included)
     also bounds each append as a whole, in place of its 60 s default.
     """
-    query = urlsplit(url).query.lower()
-    defaults: dict[str, Any] = {
-        k: v for k, v in WAIT_DEFAULTS.items() if f"{k.lower()}=" not in query
-    }
-    with MongoErrors(url).translated("connecting", connecting=True):
-        client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
-            url, tz_aware=True, tzinfo=UTC, appname=appname, **defaults
-        )
+    try:
+        query = urlsplit(url).query.lower()
+        defaults: dict[str, Any] = {
+            k: v for k, v in WAIT_DEFAULTS.items() if f"{k.lower()}=" not in query
+        }
+        with MongoErrors(url).translated("connecting", connecting=True):
+            client: pymongo.MongoClient[dict[str, Any]] = pymongo.MongoClient(
+                url, tz_aware=True, tzinfo=UTC, appname=appname, **defaults
+            )
+    except ValueError as exc:  # the URL does not parse: a bracket, a port out of range …
+        raise ConfigError("url", redact_url(url), scrub(str(exc), url)) from None
     try:
         return client, client.get_default_database(DEFAULT_DATABASE).name
     except BaseException:

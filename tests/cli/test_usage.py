@@ -57,8 +57,27 @@ def test_an_unknown_projection_is_a_usage_error_listing_the_valid_ones(command: 
 def test_an_unknown_url_scheme_is_one_error_line(tmp_path: Path) -> None:
     result = cirec("--db", "mongdb://127.0.0.1/x", "status")
 
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert result.stderr.splitlines() == [
         "cirec: error: url='mongdb://127.0.0.1/x': unknown scheme 'mongdb', "
         "expected one of ['mongodb', 'mongodb+srv', 'sqlite']; did you mean mongodb://?"
     ]
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mongodb://ci:hunter2-not-real@[bad", "url='<unparseable URL>': Invalid IPv6 URL"),
+        (
+            "mongodb://ci:hunter2-not-real@127.0.0.1:99999/x",
+            "url='mongodb://ci:***@127.0.0.1:99999/x': Port must be an integer between 0 and 65535",
+        ),
+    ],
+)
+def test_a_url_that_does_not_parse_is_one_usage_error_line_without_its_password(
+    url: str, reason: str
+) -> None:
+    result = cirec("--db", url, "status")
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [f"cirec: error: {reason}"]
