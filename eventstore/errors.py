@@ -126,3 +126,11 @@ class ConfigError(CirecError):
         self.value = value
         self.reason = reason
         super().__init__(f"{setting}={value!r}: {reason}")
+
+
+class UsageError(ConfigError):
+    """Raised when a setting is given wrongly; the command line exits 2 on it.
+
+    A store URL that does not parse or names no known scheme, options that exclude
+    each other.
+    """

@@ -2,7 +2,7 @@
 
 The one place a store URL is parsed. ``mongodb://`` and ``mongodb+srv://`` name MongoDB
 (a ``mongodb`` URL's options are the driver's); ``sqlite:///absolute/path`` names an
-embedded file. Anything else is a :class:`~eventstore.errors.ConfigError` that names the
+embedded file. Anything else is a :class:`~eventstore.errors.UsageError` that names the
 setting, with the closest scheme as a suggestion and the password masked.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from attrs import frozen
 
-from eventstore.errors import ConfigError
+from eventstore.errors import UsageError
 
 MONGO_SCHEMES: Final = ("mongodb", "mongodb+srv")
 SQLITE_SCHEME: Final = "sqlite"
@@ -40,18 +40,18 @@ class StoreUrl:
 
 
 def parse_store_url(url: str, setting: str = "url") -> StoreUrl:
-    """Return what ``url`` names; raise :class:`ConfigError` naming ``setting`` if nothing."""
+    """Return what ``url`` names; raise :class:`UsageError` naming ``setting`` if nothing."""
     scheme, separator, rest = url.partition("://")
     scheme = scheme.lower() if separator else ""
     if scheme in MONGO_SCHEMES:
         return StoreUrl(url=url, backend="mongodb")
     if scheme == SQLITE_SCHEME:
         if not rest:
-            raise ConfigError(setting, url, "a sqlite URL needs a path: sqlite:///path/to/file")
+            raise UsageError(setting, url, "a sqlite URL needs a path: sqlite:///path/to/file")
         return StoreUrl(url=url, backend="sqlite", sqlite_path=Path(rest).expanduser())
     guess = difflib.get_close_matches(scheme, KNOWN_SCHEMES, n=1)
     hint = f"; did you mean {guess[0]}://?" if guess else ""
-    raise ConfigError(
+    raise UsageError(
         setting,
         redact_url(url),
         f"unknown scheme {scheme!r}, expected one of {list(KNOWN_SCHEMES)}{hint}",

@@ -10,7 +10,7 @@ from typing import TextIO
 
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
-from eventstore.errors import ConfigError
+from eventstore.errors import ConfigError, UsageError
 from eventstore.importer import Rejected, import_lines
 
 
@@ -39,7 +39,7 @@ def run(context: Context) -> int:
     """
     args = context.args
     if args.event is not None and args.file is not None:
-        raise ConfigError("--file", args.file, "give either one JSON event or --file, not both")
+        raise UsageError("--file", args.file, "give either one JSON event or --file, not both")
     lines: Iterable[tuple[int, str]]
     if args.event is not None:
         progress = Progress(context.stderr, "emit")

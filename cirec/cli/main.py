@@ -25,7 +25,7 @@ from importlib.metadata import version
 from cirec.cli import demo, emit, project, rebuild, show, status
 from cirec.cli.context import CliParser, Command, Context, Handler, shared_options
 from cirec.config import Stores, configured_url
-from eventstore.errors import CirecError, ConfigError
+from eventstore.errors import CirecError, UsageError
 from eventstore.urls import scrub
 
 PROG = "cirec"
@@ -70,8 +70,8 @@ def main(argv: list[str] | None = None) -> int:
 
     Usage errors, ``--help`` and ``--version`` exit through argparse (2, 0, 0). A
     :class:`CirecError` is reported as one ``cirec: error: …`` line on stderr, with any
-    password of the store URL masked, and gives 1 (2 for a :class:`ConfigError`: an
-    unusable URL or setting is a usage error); a closed stdout gives 1, silently.
+    password of the store URL masked, and gives 1 (2 for a :class:`UsageError`: a
+    URL that does not parse, options that exclude each other); a closed stdout gives 1, silently.
     """
     args = build_parser().parse_args(argv)
     url = configured_url(args.db)
@@ -84,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
             return exit_code
     except CirecError as exc:
         print(f"{PROG}: error: {error_line(exc, url)}", file=sys.stderr)
-        return 2 if isinstance(exc, ConfigError) else 1
+        return 2 if isinstance(exc, UsageError) else 1
     except BrokenPipeError:
         # The reader of stdout went away (`cirec … | head`): stop quietly, as `cat` does,
         # and keep the interpreter's final flush from failing again.

@@ -20,7 +20,7 @@ from bson.errors import BSONError
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
 
-from eventstore.errors import ConfigError, StoreError, StoreUnavailableError
+from eventstore.errors import StoreError, StoreUnavailableError, UsageError
 from eventstore.stored import StoredFormError
 from eventstore.urls import redact_url, scrub, url_password
 
@@ -167,7 +167,7 @@ def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, A
                 url, tz_aware=True, tzinfo=UTC, appname=appname, **defaults
             )
     except ValueError as exc:  # the URL does not parse: a bracket, a port out of range …
-        raise ConfigError("url", redact_url(url), scrub(str(exc), url)) from None
+        raise UsageError("url", redact_url(url), scrub(str(exc), url)) from None
     try:
         return client, client.get_default_database(DEFAULT_DATABASE).name
     except BaseException:

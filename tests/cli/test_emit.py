@@ -98,3 +98,16 @@ def test_a_missing_file_is_one_error_line(tmp_path: Path) -> None:
     assert result.stderr.startswith("cirec: error: --file=")
     assert "No such file or directory" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_an_event_and_a_file_together_are_a_usage_error_and_store_nothing(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'events.sqlite3'}"
+    lines = tmp_path / "events.jsonl"
+    lines.write_text("")
+    result = cirec("--db", url, "emit", "{}", "--file", str(lines))
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines() == [
+        f"cirec: error: --file={str(lines)!r}: give either one JSON event or --file, not both"
+    ]
+    assert stored_ids(url) == []
