@@ -79,6 +79,18 @@ class Difference:
     unwritable: Unwritable | None = None
     """The key's unwritable mark in effect, or the one it should have; None if neither."""
 
+    @property
+    def fields(self) -> list[str]:
+        """The top-level fields whose stored value differs from the replayed one, sorted.
+
+        Empty when the document is missing or should not exist (there is nothing to
+        compare field by field).
+        """
+        if self.stored is None or self.replayed is None:
+            return []
+        names = self.stored.keys() | self.replayed.keys()
+        return sorted(n for n in names if self.stored.get(n) != self.replayed.get(n))
+
 
 def verify(
     events: EventStore, store: ReadModelStore, projection: Projection[D]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from cirec.cli.context import Command, Context
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
-from projections.rebuild import rebuild, verify
+from projections.rebuild import Difference, rebuild, verify
 from projections.unwritable import Unwritable
 
 
@@ -47,6 +47,8 @@ def run_verify(context: Context) -> int:
     Only the part of the log a read model has folded (up to its checkpoint) is replayed,
     so a projector that is behind is not a difference. A document that could not be
     written (over the size budget) is a difference too, named with its size and limit.
+    Each difference names the fields that differ; each projection ends with its count
+    (with ``--json`` too, so success prints something a machine can read).
     """
     differing = 0
     for projection in selected(context.args):
@@ -54,14 +56,32 @@ def run_verify(context: Context) -> int:
         differing += len(differences)
         for difference in differences:
             if context.json:
-                context.print_json({"projection": projection.name, "difference": difference})
+                context.print_json(
+                    {
+                        "projection": projection.name,
+                        "difference": difference,
+                        "fields": difference.fields,
+                    }
+                )
             elif difference.unwritable is not None:
                 context.out(difference.unwritable.describe(projection.name))
             else:
-                context.out(f"{projection.name}: document {difference.key!r} differs")
-        if not context.json:
-            context.out(f"{projection.name}: {len(differences)} documents differ")
+                context.out(f"{projection.name}: {_described(difference)}")
+        if context.json:
+            context.print_json({"projection": projection.name, "differing": len(differences)})
+        else:
+            noun = "document differs" if len(differences) == 1 else "documents differ"
+            context.out(f"{projection.name}: {len(differences)} {noun}")
     return 1 if differing else 0
+
+
+def _described(difference: Difference) -> str:
+    """Return what is wrong with one document, naming the fields that differ."""
+    if difference.stored is None:
+        return f"document {difference.key!r} is missing"
+    if difference.replayed is None:
+        return f"document {difference.key!r} should not exist"
+    return f"document {difference.key!r} differs in {', '.join(difference.fields)}"
 
 
 def _collecting_in(

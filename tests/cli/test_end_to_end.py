@@ -157,6 +157,14 @@ def test_verify_passes_after_project_and_fails_on_a_tampered_document(
 ) -> None:
     emit_and_project(store_url, tmp_path)
     assert cirec("--db", store_url, "verify").returncode == 0
+    healthy = cirec("--db", store_url, "verify", "--json")
+    assert (healthy.returncode, json_lines(healthy.stdout)) == (
+        0,
+        [
+            {"projection": name, "differing": 0}
+            for name in ("sessions", "repo_configs", "jobs_history")
+        ],
+    )
 
     with open_read_models(store_url) as store:
         version = store.active_version(JOBS_HISTORY)
@@ -166,12 +174,14 @@ def test_verify_passes_after_project_and_fails_on_a_tampered_document(
     result = cirec("--db", store_url, "verify")
 
     assert result.returncode == 1
-    assert f"jobs_history: document {key!r} differs" in result.stdout.splitlines()
-    assert "jobs_history: 1 documents differ" in result.stdout.splitlines()
+    assert f"jobs_history: document {key!r} differs in status" in result.stdout.splitlines()
+    assert "jobs_history: 1 document differs" in result.stdout.splitlines()
     json_result = cirec("--db", store_url, "verify", "--json", "--projection", "jobs_history")
-    (difference,) = json_lines(json_result.stdout)
+    difference, summary = json_lines(json_result.stdout)
+    assert difference["fields"] == ["status"]
     assert difference["difference"]["stored"]["status"] == "success-ish"
     assert difference["difference"]["replayed"]["status"] != "success-ish"
+    assert summary == {"projection": "jobs_history", "differing": 1}
 
 
 def test_rebuild_replays_into_a_new_version_and_verify_still_passes(

@@ -18,7 +18,7 @@ import pytest
 from cirec.config import open_read_models, open_store
 from eventstore.store import EventStore
 from projections.catalog import PROJECTIONS
-from projections.rebuild import verify
+from projections.rebuild import Difference, verify
 from projections.sessions import SESSIONS
 from projections.store import Change, ReadModelStore
 from projections.worker import Projector
@@ -115,3 +115,11 @@ def test_verify_finds_nothing_wrong_while_a_projector_follows_a_writer(store_url
         worker.join(timeout=60)
     assert not worker.is_alive()
     assert not failures, failures
+
+
+def test_a_difference_names_the_fields_that_differ_and_none_when_a_side_is_missing() -> None:
+    stored = {"status": "failed", "branch": "main", "extra": 1, "_position": 7}
+    replayed = {"status": "success", "branch": "main", "_position": 7}
+    assert Difference("k", stored, replayed).fields == ["extra", "status"]
+    assert Difference("k", None, replayed).fields == []
+    assert Difference("k", stored, None).fields == []
