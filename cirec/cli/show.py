@@ -8,6 +8,7 @@ from typing import TypeVar
 
 from cirec.cli import views
 from cirec.cli.context import Command, Context, NotFoundError, shared_options
+from cirec.cli.numbers import positive
 from eventstore.errors import ConfigError
 from projections.documents import RepoConfigDocument, RunDocument
 from projections.logs import full_job_log
@@ -106,7 +107,7 @@ def _run_arguments(parser: argparse.ArgumentParser, *, number: bool) -> None:
     parser.add_argument("repo", metavar="REPO", help="repository name")
     parser.add_argument("pipeline", metavar="PIPELINE", help="pipeline name")
     if number:
-        parser.add_argument("number", metavar="RUN", type=int, help="run number")
+        parser.add_argument("number", metavar="RUN", type=positive, help="run number")
     parser.add_argument(
         "--url", help="repository URL (needed only when several repositories share REPO)"
     )
@@ -130,7 +131,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     runs = add("runs", show_runs)
     _run_arguments(runs, number=False)
-    runs.add_argument("--limit", type=int, default=20, help="at most this many (default 20)")
+    runs.add_argument("--limit", type=positive, default=20, help="at most this many (default 20)")
     _run_arguments(add("run", show_run), number=True)
     log = add("log", show_log)
     _run_arguments(log, number=True)

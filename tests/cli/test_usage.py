@@ -81,3 +81,26 @@ def test_a_url_that_does_not_parse_is_one_usage_error_line_without_its_password(
 
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines() == [f"cirec: error: {reason}"]
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["runs", "api", "ci", "--limit", "0"], "argument --limit: must be 1 or more, got 0"),
+        (["runs", "api", "ci", "--limit", "-3"], "argument --limit: must be 1 or more, got -3"),
+        (
+            ["runs", "api", "ci", "--limit", "x"],
+            "argument --limit: expected a whole number, got 'x'",
+        ),
+        (["run", "api", "ci", "0"], "argument RUN: must be 1 or more, got 0"),
+    ],
+)
+def test_a_number_out_of_range_is_a_usage_error_and_creates_no_store(
+    tmp_path: Path, args: list[str], problem: str
+) -> None:
+    path = tmp_path / "events.sqlite3"
+    result = cirec("--db", f"sqlite://{path}", "show", *args)
+
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1].endswith(f"error: {problem}")
+    assert not path.exists()

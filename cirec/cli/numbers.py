@@ -1,0 +1,16 @@
+"""Numbers on the command line: checked by the parser, so a bad one is a usage error."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def positive(text: str) -> int:
+    """Return ``text`` as a whole number of 1 or more; else raise a usage error naming it."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    return number
