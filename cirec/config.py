@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from eventstore.closing import Closing
+from eventstore.errors import ConfigError
 from eventstore.store import EventStore
 from eventstore.urls import StoreUrl, parse_store_url, redact_url
 from projections.run_queries import RunQueries
@@ -114,10 +115,22 @@ class Stores(Closing):
     A command that only appends never opens the read models, and one that only reads
     documents never opens the log: each costs its own client (and, on MongoDB, its own
     server handshake).
+
+    With ``create=False`` (commands that only read) an embedded file that does not exist
+    is a :class:`ConfigError` rather than a new, empty store: an empty answer from a
+    mistyped path would look like lost data.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
         self.where = parse_store_url(url)
+        path = self.where.sqlite_path
+        if not create and path is not None and not path.exists():
+            raise ConfigError(
+                "url",
+                redact_url(self.where.url),
+                f"no store at {path}: nothing has been recorded there"
+                " (cirec emit or cirec demo creates it; reading never does)",
+            )
         self._events: EventStore | None = None
         self._read_side: tuple[ReadModelStore, RunQueries] | None = None
 

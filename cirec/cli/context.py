@@ -93,6 +93,8 @@ class Command:
     name: str
     run: Handler
     configure: Callable[[argparse.ArgumentParser], None] | None = None
+    creates_store: bool = True
+    """False for a command that only reads: it refuses a store that does not exist yet."""
 
     @property
     def help(self) -> str:

@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[shared_options(top_level=False)],
         )
-        sub.set_defaults(run=command.run)
+        sub.set_defaults(run=command.run, creates_store=command.creates_store)
         if command.configure is not None:
             command.configure(sub)
     return parser
@@ -76,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     url = configured_url(args.db)
     try:
-        with Stores(url) as stores:
+        with Stores(url, create=args.creates_store) as stores:
             context = Context(args, stores, sys.stdout, sys.stderr)
             handler: Handler = args.run
             exit_code = handler(context)

@@ -104,4 +104,4 @@ def _configure(parser: argparse.ArgumentParser) -> None:
 
 
 REBUILD = Command("rebuild", run_rebuild, _configure)
-VERIFY = Command("verify", run_verify, _configure)
+VERIFY = Command("verify", run_verify, _configure, creates_store=False)

@@ -146,4 +146,4 @@ def run(context: Context) -> int:
     return 0
 
 
-COMMAND = Command("show", run, configure)
+COMMAND = Command("show", run, configure, creates_store=False)

@@ -168,4 +168,4 @@ def _recorded_at(events: EventStore, position: int) -> datetime | None:
     return found.recorded_at if found is not None else None
 
 
-COMMAND = Command("status", run)
+COMMAND = Command("status", run, creates_store=False)

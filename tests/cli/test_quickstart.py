@@ -27,6 +27,8 @@ def test_the_quickstart_runs_verbatim_after_the_install_step(tmp_path: Path) -> 
 
     assert result.returncode == 0, result.stderr
     out = result.stdout
+    assert out.startswith("exit status: 1\n")  # status refused the store not created yet
+    assert "no store at" in result.stderr.splitlines()[0]
     assert "10 appended, 0 already stored, 1 rejected\nexit status: 1\n" in out
     assert (
         result.stderr.count("line 8: data.status: must be one of 'success', 'failed', 'canceled'")

@@ -104,3 +104,18 @@ def test_a_number_out_of_range_is_a_usage_error_and_creates_no_store(
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.splitlines()[-1].endswith(f"error: {problem}")
     assert not path.exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["status"], ["verify"], ["show", "repos"], ["show", "runs", "api", "ci"]], ids=" ".join
+)
+def test_a_read_only_command_never_creates_a_store(tmp_path: Path, args: list[str]) -> None:
+    path = tmp_path / "missing" / "events.sqlite3"
+    result = cirec("--db", f"sqlite://{path}", *args)
+
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr.splitlines() == [
+        f"cirec: error: url='sqlite://{path}': no store at {path}: nothing has been recorded"
+        " there (cirec emit or cirec demo creates it; reading never does)"
+    ]
+    assert not path.parent.exists()
