@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import inspect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NoReturn, TextIO
@@ -98,8 +99,13 @@ class Command:
 
     @property
     def help(self) -> str:
-        """The first line of the run function's docstring."""
-        return (self.run.__doc__ or "").strip().partition("\n")[0]
+        """The first line of :attr:`description`."""
+        return self.description.partition("\n")[0]
+
+    @property
+    def description(self) -> str:
+        """The run function's docstring as ``--help`` shows it: without its code marks."""
+        return (inspect.getdoc(self.run) or "").replace("``", "")
 
 
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")

@@ -17,7 +17,6 @@ use, so ``emit`` never opens the read models.
 from __future__ import annotations
 
 import argparse
-import inspect
 import os
 import sys
 from importlib.metadata import version
@@ -55,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub = subcommands.add_parser(
             command.name,
             help=command.help,
-            description=inspect.getdoc(command.run),
+            description=command.description,
             formatter_class=argparse.RawDescriptionHelpFormatter,
             parents=[shared_options(top_level=False)],
         )

@@ -93,11 +93,13 @@ class Worker:
 
 
 def run(context: Context) -> int:
-    """Show each read model's checkpoint, the head of the log, the lag, and the store in use.
+    """Show the store in use, each read model's checkpoint and lag, and the workers.
 
     The lag in seconds is the time between the recording of the head event and of the
     last event the read model has folded (the first event of the log if it has folded
-    none); 0 when it is caught up.
+    none); 0 when it is caught up. Each worker that follows the log (project --follow)
+    is listed with its state (following, silent for a minute, stopped), when it was
+    last seen, and the outages it waited out.
     """
     head = context.events.head()
     head_time = _recorded_at(context.events, head)

@@ -44,14 +44,24 @@ def test_unknown_subcommand_is_a_usage_error_naming_the_choices() -> None:
 
 
 @pytest.mark.parametrize("command", ["project", "rebuild", "verify"])
-def test_an_unknown_projection_is_a_usage_error_listing_the_valid_ones(command: str) -> None:
-    result = cirec(command, "--projection", "session")
+@pytest.mark.parametrize(
+    ("typed", "hint"),
+    [
+        ("session", "did you mean 'sessions'? "),
+        ("jobs-history", "did you mean 'jobs_history'? "),
+        ("x", ""),
+    ],
+)
+def test_an_unknown_projection_is_a_usage_error_naming_the_closest(
+    command: str, typed: str, hint: str
+) -> None:
+    result = cirec(command, "--projection", typed)
 
-    assert result.returncode == 2
-    assert result.stdout == ""
-    last = result.stderr.splitlines()[-1]
-    assert "invalid choice: 'session'" in last
-    assert all(name in last for name in ("'sessions'", "'repo_configs'", "'jobs_history'"))
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.splitlines()[-1].endswith(
+        f"error: argument --projection: no read model named {typed!r};"
+        f" {hint}(one of sessions, repo_configs, jobs_history)"
+    )
 
 
 def test_an_unknown_url_scheme_is_one_error_line(tmp_path: Path) -> None:
