@@ -97,13 +97,21 @@ def run(context: Context) -> int:
         head = context.events.head()
         order = {projection.name: index for index, projection in enumerate(projections)}
 
+        started = {
+            p.name: context.read_models.checkpoint(p, context.read_models.active_version(p))
+            for p in projections
+        }
+        reached = dict(started)
+
         def advance(name: str, position: int) -> None:
+            reached[name] = position
             # One bar over every projection: they are caught up one after the other.
             progress.update(order[name] * head + position, len(order) * head)
 
-        folded = projector.catch_up(advance)
+        projector.catch_up(advance)
         progress.finish()
-        context.diagnose(f"caught up: {folded} events folded into {names} in all")
+        folded = ", ".join(f"{name} {reached[name] - started[name]}" for name in started)
+        context.diagnose(f"caught up to position {head}; events folded: {folded}")
         for (name, _), mark in sorted(unwritable.items()):
             context.diagnose(mark.describe(name))
     for projection in projections:

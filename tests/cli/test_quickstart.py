@@ -34,6 +34,10 @@ def test_the_quickstart_runs_verbatim_after_the_install_step(tmp_path: Path) -> 
         result.stderr.count("line 8: data.status: must be one of 'success', 'failed', 'canceled'")
         == 1
     )
+    assert (
+        "caught up to position 10; events folded: sessions 10, repo_configs 10, jobs_history 10"
+        in result.stderr.splitlines()
+    )
     assert f"store: sqlite at sqlite://{tmp_path / 'quickstart.sqlite3'}" in out
     (shown,) = [json.loads(line) for line in out.splitlines() if line.startswith('{"run_id"')]
     assert (shown["run_number"], shown["status"], list(shown["logs"])) == (1, "success", ["test"])
