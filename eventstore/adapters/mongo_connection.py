@@ -13,12 +13,13 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pymongo
 from bson.errors import BSONError
 from pymongo.database import Database
 from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.uri_parser import parse_uri
 
 from eventstore.errors import StoreError, StoreUnavailableError, UsageError
 from eventstore.stored import StoredFormError
@@ -148,6 +149,25 @@ def connected(
         raise
 
 
+def _option_problem(query: str) -> str | None:
+    """Return what is wrong with the first option of a URL's ``query`` the driver refuses.
+
+    pymongo only warns of an unknown option or a value it cannot use (a ``UserWarning``
+    that does not name the option) and goes on without it, so a mistyped
+    ``serverSelectionTimeoutMS`` would silently leave the default. Each option is parsed
+    alone, strictly, with a host that needs no DNS.
+    """
+    for name, value in parse_qsl(query, keep_blank_values=True):
+        try:
+            parse_uri(f"mongodb://localhost/?{urlencode({name: value})}")
+        except ValueError as exc:  # a value the driver cannot use
+            return f"option {name!r}: {exc}"
+        except Exception as exc:  # anything else (a file, an srv-only option): the client judges
+            if "Unknown option" in str(exc):
+                return f"unknown option {name!r} (the URL's options are pymongo's MongoClient's)"
+    return None
+
+
 def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, Any]], str]:
     """Return a client for ``url`` and the database its path names (``cirec`` if none).
 
@@ -159,6 +179,9 @@ def open_client(url: str, appname: str) -> tuple[pymongo.MongoClient[dict[str, A
     """
     try:
         query = urlsplit(url).query.lower()
+        problem = _option_problem(urlsplit(url).query)
+        if problem is not None:
+            raise UsageError("url", redact_url(url), scrub(problem, url))
         defaults: dict[str, Any] = {
             k: v for k, v in WAIT_DEFAULTS.items() if f"{k.lower()}=" not in query
         }

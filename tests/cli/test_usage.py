@@ -79,6 +79,16 @@ def test_an_unknown_url_scheme_is_one_error_line(tmp_path: Path) -> None:
     [
         ("mongodb://ci:hunter2-not-real@[bad", "url='<unparseable URL>': Invalid IPv6 URL"),
         (
+            "mongodb://ci:hunter2-not-real@127.0.0.1:1/x?w=1&badoption=1",
+            "url='mongodb://ci:***@127.0.0.1:1/x?w=1&badoption=1': unknown option 'badoption'"
+            " (the URL's options are pymongo's MongoClient's)",
+        ),
+        (
+            "mongodb://ci:hunter2-not-real@127.0.0.1:1/x?serverSelectionTimeoutMS=abc",
+            "url='mongodb://ci:***@127.0.0.1:1/x?serverSelectionTimeoutMS=abc': option"
+            " 'serverSelectionTimeoutMS': serverselectiontimeoutms must be an integer or float",
+        ),
+        (
             "mongodb://ci:hunter2-not-real@127.0.0.1:99999/x",
             "url='mongodb://ci:***@127.0.0.1:99999/x': Port must be an integer between 0 and 65535",
         ),
