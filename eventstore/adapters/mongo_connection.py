@@ -9,6 +9,7 @@ FerretDB, and how far its clock is from ours.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 import pymongo
 from bson.errors import BSONError
 from pymongo.database import Database
-from pymongo.errors import ConnectionFailure, OperationFailure, PyMongoError
+from pymongo.errors import (
+    ConnectionFailure,
+    OperationFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 from pymongo.uri_parser import parse_uri
 
 from eventstore.errors import StoreError, StoreUnavailableError, UsageError
@@ -64,6 +70,26 @@ def server_clock_offset(database: Database[dict[str, Any]]) -> timedelta:
     return server - (before + (after - before) / 2)
 
 
+_SELECTION = re.compile(r"^(?P<last>.*?), Timeout: (?P<seconds>[\d.]+)s, Topology Description: ")
+
+
+def described(exc: Exception) -> str:
+    """Return ``exc`` on one line for a person: its type, and what it says that helps.
+
+    A server selection that timed out says how long it tried and the last error, not
+    the driver's dump of the whole topology (hundreds of characters).
+    """
+    text = str(exc)
+    if isinstance(exc, ServerSelectionTimeoutError):
+        found = _SELECTION.match(text)
+        if found is not None:
+            text = (
+                f"no server could be selected within {float(found['seconds']):g} s"
+                f" (serverSelectionTimeoutMS); last error: {found['last']}"
+            )
+    return f"{type(exc).__name__}: {text}"
+
+
 class MongoErrors:
     """Translates the driver's errors for the store at one URL, its password masked."""
 
@@ -89,7 +115,7 @@ class MongoErrors:
         try:
             yield
         except (PyMongoError, BSONError, StoredFormError) as exc:
-            detail = self.scrub(f"{type(exc).__name__}: {exc}")
+            detail = self.scrub(described(exc))
             transient = is_transient(exc)
             if connecting:
                 raise StoreUnavailableError(
