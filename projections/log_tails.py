@@ -28,6 +28,8 @@ MAX_JOB_TAIL_BYTES: Final = 64 * 1024
 
 _CONTINUATION: Final = 0b1100_0000
 _CONTINUATION_BITS: Final = 0b1000_0000
+_PIECE: Final = 1024
+"""How many characters :func:`_longest_within` measures at a time."""
 
 
 def job_tail_budget(jobs: int) -> int:
@@ -52,18 +54,39 @@ def kept_tail(text: str, budget: int) -> str:
         while start < len(encoded) and encoded[start] & _CONTINUATION == _CONTINUATION_BITS:
             start += 1  # never start inside a character
         candidate = encoded[start:].decode("utf-8", "surrogatepass")
-    if text_cost(candidate) <= budget:
-        return candidate  # no escapes: the longest suffix by UTF-8 is the longest by cost
     return _longest_within(candidate, budget)
 
 
 def _longest_within(text: str, budget: int) -> str:
-    """Return the longest suffix of ``text`` within ``budget``, by bisection on its start."""
-    low, high = 0, len(text)  # text[high:] fits (it is empty); text[low:] does not
+    """Return the longest suffix of ``text`` within ``budget``.
+
+    Costs add up, so the suffix is measured piece by piece from the end, and only the
+    piece that crosses the budget is bisected: each character is encoded a bounded
+    number of times, however long the text. (Bisecting over the whole suffix encoded it
+    again at each of its ~17 steps, for every chunk of a long log.)
+    """
+    spent = 0
+    end = len(text)
+    while end > 0:
+        start = max(end - _PIECE, 0)
+        cost = text_cost(text[start:end])
+        if spent + cost > budget:
+            return text[_first_fitting(text, start, end, budget - spent) :]
+        spent += cost
+        end = start
+    return text
+
+
+def _first_fitting(text: str, low: int, end: int, budget: int) -> int:
+    """Return the least start in ``low..end`` whose ``text[start:end]`` is within ``budget``.
+
+    ``text[low:end]`` is known not to fit, and the empty ``text[end:end]`` fits.
+    """
+    high = end  # text[high:end] fits; text[low:end] does not
     while high - low > 1:
         middle = (low + high) // 2
-        if text_cost(text[middle:]) <= budget:
+        if text_cost(text[middle:end]) <= budget:
             high = middle
         else:
             low = middle
-    return text[high:]
+    return high

@@ -98,6 +98,23 @@ def test_a_kept_tail_is_the_longest_suffix_within_its_budget(
     assert len(tail.encode("utf-8", "surrogatepass")) <= budget
 
 
+@given(
+    head=st.text(max_size=300),
+    units=st.lists(st.sampled_from(UNITS), min_size=1, max_size=4),
+    repeats=st.integers(0, 1500),
+    budget=st.integers(0, 8000),
+)
+def test_a_long_tail_is_cut_in_the_same_place(
+    head: str, units: list[str], repeats: int, budget: int
+) -> None:
+    # Long enough that the tail is measured in several pieces, and its cut may fall
+    # in any of them.
+    whole = head + "".join(units) * repeats
+    tail = kept_tail(whole, budget)
+    assert tail == cut_tail(whole, budget)
+    assert text_cost(tail) <= budget
+
+
 def test_the_tail_budget_falls_in_steps_and_tails_together_stay_within_theirs() -> None:
     assert job_tail_budget(1) == job_tail_budget(64) == 64 * KIB
     assert job_tail_budget(65) == 48 * KIB
