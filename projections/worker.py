@@ -274,7 +274,11 @@ class Projector:
         for key, state in writes.unwritten.items():
             self._held.hold(projection, version, key, state)
 
-    def catch_up(self, on_progress: Callable[[str, int], None] | None = None) -> int:
+    def catch_up(
+        self,
+        on_progress: Callable[[str, int], None] | None = None,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> int:
         """Fold the log up to its head as of this call; return how many events were folded.
 
         The projections take turns, a batch each, so while their checkpoints are level
@@ -283,6 +287,9 @@ class Projector:
         all have: events appended meanwhile wait for the next pass, whoever is behind, so
         under any steady write rate every projection moves on every pass and is never more
         than one pass behind.
+
+        ``should_stop()`` is asked after each batch: once it is true the pass ends there,
+        every batch folded so far finished, so a stop request waits for at most one batch.
         """
         head = self._events.head()
         total = 0
@@ -298,6 +305,8 @@ class Projector:
                         on_progress(projection.name, result.checkpoint)
                     if not result.events or result.checkpoint >= head:
                         behind.remove(projection)
+                    if should_stop():
+                        return total
         finally:
             self._round = None
         return total
@@ -348,18 +357,18 @@ class Projector:
         if presence is not None:
             retrier.call(presence.start)
         while not should_stop():
-            if retrier.call(lambda: self._one_pass(beat)) == 0:
+            if retrier.call(lambda: self._one_pass(beat, should_stop)) == 0:
                 wait(POLL_SECONDS)
         if presence is not None:
             presence.stop()
 
-    def _one_pass(self, beat: Callable[[], None]) -> int:
+    def _one_pass(self, beat: Callable[[], None], should_stop: Callable[[], bool]) -> int:
         """Run one pass of :meth:`catch_up`, with ``beat()`` after each step and at the end.
 
         After a failure, forget the reads in hand.
         """
         try:
-            folded = self.catch_up(lambda _name, _position: beat())
+            folded = self.catch_up(lambda _name, _position: beat(), should_stop)
             beat()
             return folded
         except StoreError:

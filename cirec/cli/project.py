@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import argparse
-import signal
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 from cirec.cli.context import Command, Context
+from cirec.cli.numbers import positive
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
+from cirec.cli.stopping import stop_on_signals
 from projections.presence import Presence
 from projections.retrying import MAX_DELAY_SECONDS, Outage, Retrier
 from projections.unwritable import Unwritable
-from projections.worker import Projector
+from projections.worker import DEFAULT_BATCH_SIZE, Projector
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    """Add ``--follow`` and ``--projection``."""
+    """Add ``--follow``, ``--batch-size`` and ``--projection``."""
     parser.add_argument(
         "--follow",
         action="store_true",
         help="keep folding new events until SIGINT or SIGTERM (default: catch up and exit)",
+    )
+    parser.add_argument(
+        "--batch-size",
+        type=positive,
+        default=DEFAULT_BATCH_SIZE,
+        metavar="N",
+        help=f"events folded per batch and projection (default {DEFAULT_BATCH_SIZE}); a stop"
+        " request waits for at most one batch",
     )
     add_projection_option(parser)
 
@@ -31,10 +37,13 @@ def run(context: Context) -> int:
     """Fold the log into the read models: catch up and exit, or keep following it.
 
     With ``--follow`` the worker polls for new events until it receives SIGINT (Ctrl-C)
-    or SIGTERM, finishes the batch in hand and exits 0. A fault that can pass (the
-    server down or silent, a full disk) is waited out: one line on stderr when it
-    begins, one when the store is back. The worker reports itself in the store as it
-    goes, outages included, for ``cirec status`` to show.
+    or SIGTERM, says so at once, finishes the batch in hand and exits 0; a second
+    signal stops it at once (exit 130), leaving a claimed batch the next worker folds
+    again. Without it, a signal stops the catch-up the same way, with exit 130.
+
+    A fault that can pass (the server down or silent, a full disk) is waited out: one
+    line on stderr when it begins, one when the store is back. The worker reports itself
+    in the store as it goes, outages included, for ``cirec status`` to show.
     """
     projections = selected(context.args)
     unwritable: dict[tuple[str, str], Unwritable] = {}
@@ -61,7 +70,7 @@ def run(context: Context) -> int:
                 " tries; following again"
             )
 
-        with _stop_on_signals() as stop:
+        with stop_on_signals(context.stderr, "the batch in hand") as stop:
             context.diagnose(f"following the log into {names}; SIGINT or SIGTERM stops")
             # A store not reachable yet is waited for, as one lost later is.
             opening: list[tuple[Outage, float]] = []
@@ -75,7 +84,11 @@ def run(context: Context) -> int:
                 context.diagnose("stopped")
                 return 0
             projector = Projector(
-                context.events, context.read_models, projections, on_unwritable=report
+                context.events,
+                context.read_models,
+                projections,
+                batch_size=context.args.batch_size,
+                on_unwritable=report,
             )
             presence = Presence(
                 context.read_models, tuple(projection.name for projection in projections)
@@ -92,7 +105,11 @@ def run(context: Context) -> int:
         context.diagnose("stopped")
     else:
         projector = Projector(
-            context.events, context.read_models, projections, on_unwritable=report
+            context.events,
+            context.read_models,
+            projections,
+            batch_size=context.args.batch_size,
+            on_unwritable=report,
         )
         head = context.events.head()
         order = {projection.name: index for index, projection in enumerate(projections)}
@@ -108,10 +125,14 @@ def run(context: Context) -> int:
             # One bar over every projection: they are caught up one after the other.
             progress.update(order[name] * head + position, len(order) * head)
 
-        projector.catch_up(advance)
+        with stop_on_signals(context.stderr, "the batch in hand") as stop:
+            projector.catch_up(advance, stop.is_set)
         progress.finish()
         folded = ", ".join(f"{name} {reached[name] - started[name]}" for name in started)
-        context.diagnose(f"caught up to position {head}; events folded: {folded}")
+        if stop.is_set():
+            context.diagnose(f"stopped before position {head}; events folded: {folded}")
+        else:
+            context.diagnose(f"caught up to position {head}; events folded: {folded}")
         for (name, _), mark in sorted(unwritable.items()):
             context.diagnose(mark.describe(name))
     for projection in projections:
@@ -129,22 +150,7 @@ def run(context: Context) -> int:
             )
         else:
             context.out(f"{projection.name}: checkpoint {checkpoint}")
-    return 0
-
-
-@contextmanager
-def _stop_on_signals() -> Iterator[threading.Event]:
-    """Yield an event that SIGINT and SIGTERM set; restore the former handlers after."""
-    stop = threading.Event()
-    previous = {
-        number: signal.signal(number, lambda _signum, _frame: stop.set())
-        for number in (signal.SIGINT, signal.SIGTERM)
-    }
-    try:
-        yield stop
-    finally:
-        for number, handler in previous.items():
-            signal.signal(number, handler)
+    return 130 if stop.is_set() and not context.args.follow else 0
 
 
 COMMAND = Command("project", run, configure)
