@@ -111,12 +111,27 @@ class Command:
 URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"]+")
 
 
+class CommandLineError(Exception):
+    """A usage error found by the parser: its message (URLs redacted) and the usage to show."""
+
+    def __init__(self, message: str, usage: str, prog: str) -> None:
+        self.message = message
+        self.usage = usage
+        self.prog = prog
+        super().__init__(message)
+
+
 class CliParser(argparse.ArgumentParser):
-    """An argument parser whose usage errors never show a password from a URL argument."""
+    """An argument parser whose usage errors never show a password from a URL argument.
+
+    A usage error raises :class:`CommandLineError` instead of exiting, so the caller
+    reports it the way it reports every other error (``--json`` included).
+    """
 
     def error(self, message: str) -> NoReturn:
-        """Print the usage and ``message`` (URLs in it redacted) and exit 2."""
-        super().error(URL.sub(lambda match: redact_url(match.group()), message))
+        """Raise :class:`CommandLineError` with ``message``, URLs in it redacted."""
+        redacted = URL.sub(lambda match: redact_url(match.group()), message)
+        raise CommandLineError(redacted, self.format_usage(), self.prog)
 
 
 def shared_options(*, top_level: bool) -> CliParser:

@@ -36,6 +36,10 @@ def run(context: Context) -> int:
     ``line N: FIELD: PROBLEM`` and nothing from it is stored, while the good lines around
     it are. Events already stored (same ``event_id``) are not stored again. Exits 1 if
     any line was rejected.
+
+    With ``--json``, one object per input line, each naming its ``line``: a rejected
+    line (``field``, ``problem``) as soon as it is read, appended events (``event_id``,
+    ``stream_id``, ``position``, ``already_stored``) once their batch is stored.
     """
     args = context.args
     if args.event is not None and args.file is not None:
@@ -56,6 +60,8 @@ def run(context: Context) -> int:
             rejected += 1
             progress.clear()
             context.diagnose(f"line {outcome.line}: {outcome.field}: {outcome.problem}")
+            if context.json:
+                context.print_json(outcome)
             continue
         already += outcome.already_stored
         appended += not outcome.already_stored

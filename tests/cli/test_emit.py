@@ -44,6 +44,19 @@ def test_a_line_that_is_not_json_is_rejected_and_the_rest_stored(
     assert stored_ids(store_url) == [json.loads(line)["event_id"] for line in good]
 
 
+def test_with_json_a_rejected_line_is_an_object_in_its_place(
+    store_url: str, tmp_path: Path
+) -> None:
+    good = day_lines(tmp_path)[:2]
+    result = cirec("--db", store_url, "emit", "--json", stdin=f"{good[0]}\n[1]\n{good[1]}\n")
+
+    assert result.returncode == 1
+    first, rejected, last = sorted(json_lines(result.stdout), key=lambda p: int(p["line"]))
+    assert (first["line"], first["already_stored"], last["line"]) == (1, False, 3)
+    assert rejected == {"line": 2, "field": "event", "problem": "expected a JSON object, got list"}
+    assert result.stderr == "line 2: event: expected a JSON object, got list\n"
+
+
 def test_emitting_again_stores_nothing_new_and_says_so(store_url: str, tmp_path: Path) -> None:
     lines = day_lines(tmp_path)
     half = len(lines) // 2

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.helpers import cirec
+from tests.cli.helpers import cirec, json_lines
 
 COMMANDS = ["demo", "emit", "project", "rebuild", "verify", "status", "show"]
 
@@ -138,4 +138,37 @@ def test_a_read_only_command_never_creates_a_store(tmp_path: Path, args: list[st
         f"cirec: error: url='sqlite://{path}': no store at {path}: nothing has been recorded"
         " there (cirec emit or cirec demo creates it; reading never does)"
     ]
+    assert not path.parent.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "kind", "exit_code", "field"),
+    [
+        (["show", "runs", "--limit", "0", "api", "build"], "UsageError", 2, None),
+        (["--db", "mongodb://u:secret@[bad", "status"], "UsageError", 2, "url"),
+        (["--db", "mongdb://127.0.0.1/x", "status"], "UsageError", 2, "url"),
+        (["emit", "{}", "--file", "x.jsonl"], "UsageError", 2, "--file"),
+    ],
+    ids=["bad-number", "unparseable-url", "unknown-scheme", "exclusive-options"],
+)
+def test_with_json_a_failure_is_one_json_object_on_stdout(
+    args: list[str], kind: str, exit_code: int, field: str | None
+) -> None:
+    result = cirec("--json", *args)
+    assert result.returncode == exit_code, result.stderr
+    [printed] = json_lines(result.stdout)
+    error = printed["error"]
+    assert (error["type"], error["exit_code"], error.get("field")) == (kind, exit_code, field)
+    assert error["message"] in result.stderr  # the same words as the line for people
+    assert "secret" not in result.stdout + result.stderr
+
+
+def test_with_json_a_missing_store_is_a_json_error_naming_the_url(tmp_path: Path) -> None:
+    path = tmp_path / "nowhere" / "events.sqlite3"
+    result = cirec("--db", f"sqlite://{path}", "show", "repos", "--json")
+    assert result.returncode == 1
+    [printed] = json_lines(result.stdout)
+    assert printed["error"]["type"] == "ConfigError"
+    assert printed["error"]["field"] == "url"
+    assert f"no store at {path}" in printed["error"]["message"]
     assert not path.parent.exists()
