@@ -25,8 +25,8 @@ from eventstore.catalog import (
     RunStarted,
     StageFinished,
     StageStarted,
-    Status,
-    Trigger,
+    StatusValue,
+    TriggerValue,
 )
 from eventstore.errors import StoreError, WrongExpectedVersionError
 from eventstore.recording import EventRecorder, Receipt
@@ -63,7 +63,7 @@ class RunRecorder(EventRecorder):
         pipeline_name: str,
         commit_hash: str,
         pipeline_config: dict[str, Any],
-        trigger: Trigger,
+        trigger: TriggerValue,
         actor: str | None = None,
         run_id: UUID | None = None,
     ) -> RunHandle:
@@ -132,7 +132,7 @@ class RunRecorder(EventRecorder):
         """Record that a stage of ``run`` started."""
         return self._record_in_run(run, StageStarted(run_id=run.run_id, stage_name=stage_name))
 
-    def finish_stage(self, run: RunHandle, stage_name: str, status: Status) -> Receipt:
+    def finish_stage(self, run: RunHandle, stage_name: str, status: StatusValue) -> Receipt:
         """Record that a stage of ``run`` ended with ``status``."""
         return self._record_in_run(
             run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=status)
@@ -174,7 +174,9 @@ class RunRecorder(EventRecorder):
             ),
         )
 
-    def finish_job(self, run: RunHandle, stage_name: str, job_name: str, status: Status) -> Receipt:
+    def finish_job(
+        self, run: RunHandle, stage_name: str, job_name: str, status: StatusValue
+    ) -> Receipt:
         """Record that a job of ``run`` ended with ``status``."""
         return self._record_in_run(
             run,
@@ -195,7 +197,7 @@ class RunRecorder(EventRecorder):
             ),
         )
 
-    def finish_run(self, run: RunHandle, status: Status) -> Receipt:
+    def finish_run(self, run: RunHandle, status: StatusValue) -> Receipt:
         """Record that ``run`` ended with ``status``; the recorder forgets the run."""
         receipt = self._record_in_run(
             run,

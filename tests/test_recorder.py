@@ -11,9 +11,16 @@ from pathlib import Path
 import pytest
 
 from cirec.config import open_store
-from eventstore.catalog import RunStarted, Status, Trigger
+from eventstore.catalog import (
+    JobFinished,
+    RunFinished,
+    RunStarted,
+    StageFinished,
+    Status,
+    Trigger,
+)
 from eventstore.codec import Codec, json_converter
-from eventstore.errors import WrongExpectedVersionError
+from eventstore.errors import InvalidEventError, WrongExpectedVersionError
 from eventstore.recorder import Recorder, RunHandle
 from eventstore.store import EventStore
 
@@ -124,3 +131,55 @@ def test_concurrent_starts_get_distinct_consecutive_run_numbers(store_url: str) 
     with open_store(store_url) as store:
         started = [e for e in store.read_all() if e.type == "RunStarted"]
     assert [e.stream_version for e in started] == [e.data["run_number"] for e in started]
+
+
+def test_statuses_and_triggers_may_be_given_by_their_values(store: EventStore) -> None:
+    recorder = Recorder(store, actor="engine")
+    run = recorder.start_run(
+        repo_name="api",
+        repo_url="https://git.example.com/api.git",
+        branch="main",
+        pipeline_name="build",
+        commit_hash="9f2c1e7",
+        pipeline_config={},
+        trigger="pull_request",
+    )
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
+    recorder.finish_job(run, "test", "unit", "failed")
+    recorder.finish_stage(run, "test", "success")
+    recorder.finish_run(run, "canceled")
+    decoded = [Codec().decode(e) for e in store.read_all()]
+    assert isinstance(decoded[0], RunStarted)
+    assert decoded[0].trigger is Trigger.PULL_REQUEST
+    statuses = [
+        e.status for e in decoded if isinstance(e, JobFinished | StageFinished | RunFinished)
+    ]
+    assert statuses == [Status.FAILED, Status.SUCCESS, Status.CANCELED]
+    assert all(type(s) is Status for s in statuses)
+
+
+@pytest.mark.parametrize("wrong", ["passed", "FAILED", "", 1, None, True, Status])
+def test_a_status_that_is_no_value_is_refused_naming_the_field(
+    store: EventStore, wrong: object
+) -> None:
+    recorder = Recorder(store, actor="engine")
+    run = start(recorder)
+    with pytest.raises(InvalidEventError) as caught:
+        recorder.finish_job(run, "test", "unit", wrong)  # type: ignore[arg-type]  # on purpose
+    assert caught.value.field == "status"
+    assert caught.value.reason == "must be one of 'success', 'failed', 'canceled'"
+    with pytest.raises(InvalidEventError) as trigger:
+        recorder.start_run(
+            repo_name="api",
+            repo_url="https://git.example.com/api.git",
+            branch="main",
+            pipeline_name="build",
+            commit_hash="9f2c1e7",
+            pipeline_config={},
+            trigger="pushed",
+        )
+    assert trigger.value.field == "trigger"
+    assert "'push'" in trigger.value.reason
+    assert store.head() == 1  # nothing refused was stored; the value itself is accepted:
+    assert recorder.finish_job(run, "test", "unit", "failed").position == 2
