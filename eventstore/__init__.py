@@ -40,6 +40,7 @@ from eventstore.errors import (
     InvalidEventError,
     StoreError,
     StoreUnavailableError,
+    UnknownRunError,
     WrongExpectedVersionError,
 )
 from eventstore.opening import open_store
@@ -75,6 +76,7 @@ __all__ = [
     "Recorder",
     "StoreError",
     "StoreUnavailableError",
+    "UnknownRunError",
     "WrongExpectedVersionError",
     "open_store",
     "redact_url",
