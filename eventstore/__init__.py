@@ -19,7 +19,10 @@ this example as written)::
         )
         recorder.start_stage(run, "build")
         recorder.start_job(run, "build", "compile")
-        recorder.append_log(run, "build", "compile", chunk_index=0, content="ok\n")
+        log = recorder.job_log(run, "build", "compile")  # numbers its chunks 0, 1, 2 …
+        log.write("ok\n")
+        # Another process, with a recorder of its own, goes on from the run's id:
+        run = recorder.continue_run(run.run_id)
         recorder.finish_job(run, "build", "compile", "success")
         recorder.finish_stage(run, "build", "success")
         recorder.finish_run(run, "success")
