@@ -17,8 +17,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+import eventstore
 from eventstore.closing import Closing
 from eventstore.errors import ConfigError
+from eventstore.opening import open_parsed_store
 from eventstore.store import EventStore
 from eventstore.urls import StoreUrl, parse_store_url, redact_url
 from projections.run_queries import RunQueries
@@ -51,8 +53,11 @@ def configured_url(explicit: str | None = None, environ: Mapping[str, str] | Non
 
 
 def open_store(url: str | None = None, environ: Mapping[str, str] | None = None) -> EventStore:
-    """Open the event store ``url`` names (see the module docs for the defaults)."""
-    return open_parsed_store(parse_store_url(configured_url(url, environ)))
+    """Open the event store ``url`` names (see the module docs for the defaults).
+
+    The URL in force is chosen here; :func:`eventstore.open_store` opens it.
+    """
+    return eventstore.open_store(configured_url(url, environ))
 
 
 def open_read_models(
@@ -70,17 +75,6 @@ def open_read_side(
     The queries share the store's connection: close the store to close both.
     """
     return open_parsed_read_side(parse_store_url(configured_url(url, environ)))
-
-
-def open_parsed_store(where: StoreUrl) -> EventStore:
-    """Open the event store of an already parsed URL."""
-    if where.sqlite_path is not None:
-        from eventstore.adapters.sqlite import SQLiteEventStore
-
-        return SQLiteEventStore(where.sqlite_path)
-    from eventstore.adapters.mongo import MongoEventStore
-
-    return MongoEventStore.from_url(where.url)
 
 
 def open_parsed_read_models(where: StoreUrl) -> ReadModelStore:

@@ -8,6 +8,7 @@ driver (which would coerce, compare across types or overflow) ever sees a bad va
 from __future__ import annotations
 
 from typing import Final
+from uuid import UUID
 
 from eventstore.errors import InvalidArgumentError
 from eventstore.validation import INT64_MAX, is_unicode
@@ -46,3 +47,12 @@ def position(name: str, value: object) -> int:
 def batch_size(value: object) -> int:
     """Return ``value`` if it is a batch size: an int from 1 to :data:`MAX_BATCH_SIZE`."""
     return _integer("batch_size", value, 1, MAX_BATCH_SIZE)
+
+
+def event_id(value: object) -> UUID:
+    """Return ``value`` if it can be an event's id: a :class:`uuid.UUID`, never its string."""
+    if not isinstance(value, UUID):
+        raise InvalidArgumentError(
+            "event_id", f"expected a UUID, got {type(value).__name__}", value
+        )
+    return value

@@ -38,6 +38,17 @@ class InvalidEventError(InvalidArgumentError):
         return InvalidEventError(field, self.reason, self.value)
 
 
+class UnknownRunError(InvalidArgumentError):
+    """Raised when no run with the ``run_id`` given was started in the store; names it.
+
+    Nothing is read beyond the lookup, and nothing is stored.
+    """
+
+    def __init__(self, run_id: object) -> None:
+        super().__init__("run_id", f"no run {run_id} was started in this store", run_id)
+        self.run_id = run_id
+
+
 class WrongExpectedVersionError(CirecError):
     """Raised when an append's expected version does not match the stream; nothing is stored."""
 

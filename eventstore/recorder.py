@@ -2,8 +2,9 @@
 
 It fills in what the engine should not have to: a fresh ``event_id`` per event, the
 ``occurred_at`` time, and the metadata that threads a run together (every event of a run
-is correlated to its ``run_id`` and caused by the run's previous event from this
-recorder). Every event is validated as it is built, before anything is appended.
+is correlated to its ``run_id`` and caused by the run's previous event, as the store
+holds it, so a run may be recorded by several recorders in turn). Every event is
+validated as it is built, before anything is appended.
 
 The steps are grouped by job: the generic :meth:`~Recorder.record` and
 :meth:`~Recorder.emit` (:mod:`eventstore.recording`), a run's steps
@@ -27,21 +28,33 @@ from eventstore.catalog import (
 )
 from eventstore.clock import utc_now
 from eventstore.codec import Codec
+from eventstore.job_log import JobLog
 from eventstore.recording import Receipt, expected_version_for
-from eventstore.run_recording import START_RUN_DEADLINE_SECONDS, RunHandle, RunRecorder
+from eventstore.run_recording import (
+    START_RUN_DEADLINE_SECONDS,
+    RunHandle,
+    RunRecorder,
+    run_started_id,
+)
 from eventstore.store import EventStore
 
 __all__ = [
     "START_RUN_DEADLINE_SECONDS",
+    "JobLog",
     "Receipt",
     "Recorder",
     "RunHandle",
     "expected_version_for",
+    "run_started_id",
 ]
 
 
 class Recorder(RunRecorder):
-    """Records the CI lifecycle into an :class:`EventStore`; safe to use from many processes."""
+    """Records the CI lifecycle into an :class:`EventStore`; safe to use from many processes.
+
+    It keeps nothing of a run between calls: every step is recorded from the handle and
+    the store alone, so recorders in several processes may record one run's steps in turn.
+    """
 
     def __init__(
         self,
@@ -57,7 +70,6 @@ class Recorder(RunRecorder):
         self._codec = codec or Codec()
         self._clock = clock
         self._new_id = new_id
-        self._last_event_of_run = {}
 
     # -- sessions -----------------------------------------------------------------------
 

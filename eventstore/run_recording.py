@@ -3,7 +3,10 @@
 A run's number is claimed by appending its ``RunStarted`` at the exact version of its
 pipeline's run-number stream, so two concurrent starts get two different numbers. Every
 later event of the run is correlated to its ``run_id`` and caused by the run's previous
-event from the same recorder: that thread is the run-handle bookkeeping kept here.
+event, read from the store: the last event of the run's stream, or its ``RunStarted``.
+No recorder keeps anything of a run between calls, so any recorder, in any process, can
+record the next step of a run it is handed (:meth:`RunRecorder.continue_run` rebuilds the
+handle from the run's id alone).
 """
 
 from __future__ import annotations
@@ -25,19 +28,34 @@ from eventstore.catalog import (
     RunStarted,
     StageFinished,
     StageStarted,
-    Status,
-    Trigger,
+    StatusValue,
+    TriggerValue,
 )
-from eventstore.errors import StoreError, WrongExpectedVersionError
+from eventstore.errors import (
+    InvalidArgumentError,
+    StoreError,
+    UnknownRunError,
+    WrongExpectedVersionError,
+)
+from eventstore.job_log import JobLog
 from eventstore.recording import EventRecorder, Receipt
 
 # How long start_run keeps competing for a run number before it reports the contention.
 START_RUN_DEADLINE_SECONDS = 30.0
 
 
+def run_started_id(run_id: UUID) -> UUID:
+    """Return the ``event_id`` :meth:`RunRecorder.start_run` gives a run's ``RunStarted``."""
+    return uuid5(run_id, "RunStarted")
+
+
 @frozen(kw_only=True)
 class RunHandle:
-    """A started run: what the recorder needs to record the rest of it."""
+    """A started run: what the recorder needs to record the rest of it.
+
+    A value, and all the recorder needs: any recorder on the same store records the run's
+    next steps with it, and :meth:`RunRecorder.continue_run` rebuilds it from the ``run_id``.
+    """
 
     run_id: UUID
     run_number: int
@@ -51,9 +69,6 @@ class RunHandle:
 class RunRecorder(EventRecorder):
     """Records the steps of a run, from its start to its end (a base of the Recorder)."""
 
-    _last_event_of_run: dict[UUID, UUID]
-    """The last event this recorder recorded for each run it started and has not finished."""
-
     def start_run(
         self,
         *,
@@ -63,7 +78,7 @@ class RunRecorder(EventRecorder):
         pipeline_name: str,
         commit_hash: str,
         pipeline_config: dict[str, Any],
-        trigger: Trigger,
+        trigger: TriggerValue,
         actor: str | None = None,
         run_id: UUID | None = None,
     ) -> RunHandle:
@@ -77,7 +92,7 @@ class RunRecorder(EventRecorder):
         """
         run_id = run_id or self._new_id()
         # Derived from the run, so a retried start of the same run is the same event.
-        event_id = uuid5(run_id, "RunStarted")
+        event_id = run_started_id(run_id)
         stream = streams.pipeline_stream(repo_name, repo_url, pipeline_name)
         deadline = time.monotonic() + START_RUN_DEADLINE_SECONDS
         while True:
@@ -108,7 +123,6 @@ class RunRecorder(EventRecorder):
                     ) from exc
                 continue
             # On a retry the stored event wins: in this stream, run number == version.
-            self._last_event_of_run[run_id] = event_id
             return RunHandle(
                 run_id=run_id,
                 run_number=receipt.stream_version,
@@ -119,20 +133,71 @@ class RunRecorder(EventRecorder):
                 started=receipt,
             )
 
-    def _record_in_run(self, run: RunHandle, event: DomainEvent) -> Receipt:
-        receipt = self.record(
-            event,
-            correlation_id=run.run_id,
-            causation_id=self._last_event_of_run.get(run.run_id),
+    def continue_run(self, run_id: UUID) -> RunHandle:
+        """Return the handle of the run ``run_id``, rebuilt from its ``RunStarted`` in the store.
+
+        For a run started in another process (or by an earlier one): the handle records
+        the run's next steps exactly as the one :meth:`start_run` returned. The run is
+        found by the ``event_id`` :meth:`start_run` gives its ``RunStarted``
+        (:func:`run_started_id`); a run whose ``RunStarted`` was emitted with an id of
+        its own choosing is not found. Raises :class:`UnknownRunError` naming the
+        ``run_id`` when no such run was started, :class:`InvalidArgumentError` when
+        ``run_id`` is not a UUID.
+        """
+        if not isinstance(run_id, UUID):
+            raise InvalidArgumentError(
+                "run_id", f"expected a UUID, got {type(run_id).__name__}", run_id
+            )
+        stored = self._store.read_event(run_started_id(run_id))
+        if stored is None:
+            raise UnknownRunError(run_id)
+        event = self._codec.decode(stored)
+        if not isinstance(event, RunStarted) or event.run_id != run_id:
+            raise UnknownRunError(run_id)
+        return RunHandle(
+            run_id=run_id,
+            run_number=event.run_number,
+            repo_name=event.repo_name,
+            repo_url=event.repo_url,
+            branch=event.branch,
+            pipeline_name=event.pipeline_name,
+            started=Receipt(
+                event_id=stored.event_id,
+                stream_id=stored.stream_id,
+                position=stored.position,
+                stream_version=stored.stream_version,
+                already_stored=True,
+            ),
         )
-        self._last_event_of_run[run.run_id] = receipt.event_id
-        return receipt
+
+    def _previous_event(self, run: RunHandle) -> UUID:
+        """Return the id of the run's last stored event: its stream's last, or its start.
+
+        Two store reads (the stream's version, then its last event), so the thread is
+        the same whichever recorder recorded the steps before.
+        """
+        stream = streams.run_stream(run.run_id)
+        version = self._store.stream_version(stream)
+        if version == 0:
+            return run.started.event_id
+        last = next(iter(self._store.read_stream(stream, after_version=version - 1)), None)
+        return run.started.event_id if last is None else last.event_id
+
+    def _record_in_run(
+        self, run: RunHandle, event: DomainEvent, event_id: UUID | None = None
+    ) -> Receipt:
+        return self.record(
+            event,
+            event_id=event_id,
+            correlation_id=run.run_id,
+            causation_id=self._previous_event(run),
+        )
 
     def start_stage(self, run: RunHandle, stage_name: str) -> Receipt:
         """Record that a stage of ``run`` started."""
         return self._record_in_run(run, StageStarted(run_id=run.run_id, stage_name=stage_name))
 
-    def finish_stage(self, run: RunHandle, stage_name: str, status: Status) -> Receipt:
+    def finish_stage(self, run: RunHandle, stage_name: str, status: StatusValue) -> Receipt:
         """Record that a stage of ``run`` ended with ``status``."""
         return self._record_in_run(
             run, StageFinished(run_id=run.run_id, stage_name=stage_name, status=status)
@@ -160,9 +225,20 @@ class RunRecorder(EventRecorder):
         )
 
     def append_log(
-        self, run: RunHandle, stage_name: str, job_name: str, *, chunk_index: int, content: str
+        self,
+        run: RunHandle,
+        stage_name: str,
+        job_name: str,
+        *,
+        chunk_index: int,
+        content: str,
+        event_id: UUID | None = None,
     ) -> Receipt:
-        """Record the next chunk of a job's log (chunks are numbered 0, 1, 2 …)."""
+        """Record chunk ``chunk_index`` of a job's log (chunks are numbered 0, 1, 2 …).
+
+        For callers that number their chunks; :meth:`job_log` numbers them itself.
+        ``event_id`` makes a retry idempotent, as for :meth:`record`.
+        """
         return self._record_in_run(
             run,
             JobLogChunkAppended(
@@ -172,9 +248,43 @@ class RunRecorder(EventRecorder):
                 chunk_index=chunk_index,
                 content=content,
             ),
+            event_id,
         )
 
-    def finish_job(self, run: RunHandle, stage_name: str, job_name: str, status: Status) -> Receipt:
+    def job_log(self, run: RunHandle, stage_name: str, job_name: str) -> JobLog:
+        """Return a writer of a job's log whose ``write(content)`` numbers the chunks itself.
+
+        Numbering starts after the last chunk the run's stream holds for this job (0 if
+        none), read from the store now: a log continued from another process, or after a
+        restart, goes on where it stopped. One writer per job at a time.
+        """
+        last = -1
+        for stored in self._store.read_stream(streams.run_stream(run.run_id)):
+            if stored.type != JobLogChunkAppended.__name__:
+                continue
+            chunk = self._codec.decode(stored)
+            if (
+                isinstance(chunk, JobLogChunkAppended)
+                and (chunk.stage_name, chunk.job_name) == (stage_name, job_name)
+                and chunk.chunk_index > last
+            ):
+                last = chunk.chunk_index
+
+        def append(chunk_index: int, content: str, event_id: UUID) -> Receipt:
+            return self.append_log(
+                run,
+                stage_name,
+                job_name,
+                chunk_index=chunk_index,
+                content=content,
+                event_id=event_id,
+            )
+
+        return JobLog(append, run.run_id, stage_name, job_name, next_index=last + 1)
+
+    def finish_job(
+        self, run: RunHandle, stage_name: str, job_name: str, status: StatusValue
+    ) -> Receipt:
         """Record that a job of ``run`` ended with ``status``."""
         return self._record_in_run(
             run,
@@ -195,9 +305,9 @@ class RunRecorder(EventRecorder):
             ),
         )
 
-    def finish_run(self, run: RunHandle, status: Status) -> Receipt:
-        """Record that ``run`` ended with ``status``; the recorder forgets the run."""
-        receipt = self._record_in_run(
+    def finish_run(self, run: RunHandle, status: StatusValue) -> Receipt:
+        """Record that ``run`` ended with ``status``."""
+        return self._record_in_run(
             run,
             RunFinished(
                 run_id=run.run_id,
@@ -208,5 +318,3 @@ class RunRecorder(EventRecorder):
                 status=status,
             ),
         )
-        self._last_event_of_run.pop(run.run_id, None)
-        return receipt

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterator, Sequence
+from uuid import UUID
 
 from eventstore.closing import Closing
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
@@ -75,6 +76,14 @@ class EventStore(Closing):
         Nothing for a stream with no events. A ``stream_id`` that is not a non-empty
         string, or an ``after_version`` that is not an int >= 0, raises
         :class:`InvalidArgumentError` naming it, at the call.
+        """
+
+    @abstractmethod
+    def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        """Return the stored event whose id is ``event_id``, or None if none is stored.
+
+        An ``event_id`` that is not a :class:`uuid.UUID` raises
+        :class:`InvalidArgumentError` naming it, before anything is read.
         """
 
     @abstractmethod

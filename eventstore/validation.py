@@ -10,7 +10,7 @@ import enum
 import math
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
@@ -87,7 +87,10 @@ def optional_uuid(instance: Any, attribute: attrs.Attribute[Any], value: Any) ->
 
 
 def member_of(enum_type: type[enum.Enum]) -> Validator:
-    """Accept a member of ``enum_type``; the error lists the allowed values."""
+    """Accept a member of ``enum_type``; the error lists the allowed values.
+
+    Pair it with :func:`to_member` as the field's converter to accept the values too.
+    """
 
     def check(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
         if not isinstance(value, enum_type):
@@ -95,6 +98,24 @@ def member_of(enum_type: type[enum.Enum]) -> Validator:
             _fail(attribute, f"must be one of {allowed}", value)
 
     return check
+
+
+EnumT = TypeVar("EnumT", bound=enum.Enum)
+
+
+def to_member(enum_type: type[EnumT], value: object) -> EnumT | object:
+    """Return the member of ``enum_type`` whose value is ``value`` (a member is returned as is).
+
+    Anything else is returned unchanged, for :func:`member_of` to refuse naming the field:
+    a converter is not told which field it converts. ``True`` is never a value, even of
+    an enum of ints.
+    """
+    if isinstance(value, enum_type | bool):
+        return value
+    try:
+        return enum_type(value)
+    except (ValueError, TypeError):
+        return value
 
 
 def utc_millis(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

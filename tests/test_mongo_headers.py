@@ -57,6 +57,7 @@ def test_a_header_reads_as_the_append_it_stands_for(mongo_url: str) -> None:
         log = list(store.read_all())
         assert [(e.position, e.data["n"]) for e in log] == [(i + 1, i) for i in range(5)]
         assert [e.event_id for e in log[1:4]] == [e.event_id for e in events]
+        assert store.read_event(events[1].event_id) == log[2]
         assert [e.stream_version for e in store.read_stream("large")] == [1, 2, 3, 4]
         assert [e.position for e in store.read_all(2)] == [3, 4, 5]
         assert store.stream_version("large") == 4

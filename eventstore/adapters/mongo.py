@@ -347,6 +347,20 @@ class MongoEventStore(EventStore):
                 before = int(last[total])
                 page = following(last, size is not None and size >= READ_BUDGET_BYTES // 2)
 
+    def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        """Return the event stored under ``event_id``, or None.
+
+        Where it is comes from the query an append's idempotency check sends (the
+        ``events.event_id`` index); the event is then read from the commit holding it.
+        """
+        event_id = arguments.event_id(event_id)
+        with self._translated("read"):
+            where = commits.stored_ids(self._events, self._payloads, [str(event_id)])
+        found = where.get(str(event_id))
+        if found is None:
+            return None
+        return next(iter(self.read_all(found.position - 1, batch_size=1)), None)
+
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
         stream_id = arguments.stream_id(stream_id)

@@ -55,6 +55,7 @@ _READ_STREAM = (
     f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND stream_version > ?"  # noqa: S608 -- constant column list
     " ORDER BY stream_version LIMIT ?"
 )
+_READ_EVENT = f"SELECT {_COLUMNS} FROM events WHERE event_id = ?"  # noqa: S608 -- constant column list
 _INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant column list
 
 
@@ -155,6 +156,13 @@ class SQLiteEventStore(SQLiteFile, EventStore):
                 yield event
             if len(rows) < batch_size:
                 return
+
+    def read_event(self, event_id: UUID) -> RecordedEvent | None:
+        """Return the event stored under ``event_id`` (its unique column), or None."""
+        event_id = arguments.event_id(event_id)
+        with self._translated("read"):
+            row = self._db.execute(_READ_EVENT, (str(event_id),)).fetchone()
+            return None if row is None else to_recorded(from_row(row))
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""

@@ -26,7 +26,7 @@ from eventstore.catalog.runs import (
     StageStarted,
 )
 from eventstore.catalog.sessions import SessionAccessed, SessionOpened
-from eventstore.catalog.vocabulary import Status, Trigger
+from eventstore.catalog.vocabulary import Status, StatusValue, Trigger, TriggerValue
 
 DomainEvent: TypeAlias = (
     SessionOpened
@@ -85,5 +85,7 @@ __all__ = [
     "StageFinished",
     "StageStarted",
     "Status",
+    "StatusValue",
     "Trigger",
+    "TriggerValue",
 ]

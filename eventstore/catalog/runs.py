@@ -18,7 +18,7 @@ from eventstore.catalog.fields import (
     run_id_field,
     user_name,
 )
-from eventstore.catalog.vocabulary import Status, Trigger
+from eventstore.catalog.vocabulary import Status, Trigger, as_status, as_trigger
 
 RUNNER = "the runner executing the job"
 ENGINE = "the CI engine"
@@ -48,7 +48,11 @@ class RunStarted:
     pipeline_config: dict[str, Any] = documented(
         "The configuration the run uses (`pipeline_config_used`).", v.json_object
     )
-    trigger: Trigger = documented("What started the run.", v.member_of(Trigger))
+    trigger: Trigger = field(
+        converter=as_trigger,
+        validator=v.member_of(Trigger),
+        metadata={"doc": "What started the run."},
+    )
     actor: str = key("Who started the run (a user, or the engine for scheduled runs).")
 
     @property
@@ -90,7 +94,9 @@ class StageFinished(RunEvent):
     """A stage of a run ended."""
 
     stage_name: str = user_name("Name of the stage.")
-    status: Status = documented("How the stage ended.", v.member_of(Status))
+    status: Status = field(
+        converter=as_status, validator=v.member_of(Status), metadata={"doc": "How the stage ended."}
+    )
 
 
 @frozen(kw_only=True)
@@ -132,7 +138,9 @@ class JobLogChunkAppended(JobEvent):
 class JobFinished(JobEvent):
     """A job ended."""
 
-    status: Status = documented("How the job ended.", v.member_of(Status))
+    status: Status = field(
+        converter=as_status, validator=v.member_of(Status), metadata={"doc": "How the job ended."}
+    )
 
 
 @frozen(kw_only=True)
@@ -151,7 +159,9 @@ class RunEnded(RunEvent):
 class RunFinished(RunEnded):
     """A run ended with its final status."""
 
-    status: Status = documented("How the run ended.", v.member_of(Status))
+    status: Status = field(
+        converter=as_status, validator=v.member_of(Status), metadata={"doc": "How the run ended."}
+    )
 
 
 @frozen(kw_only=True)

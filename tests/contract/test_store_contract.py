@@ -246,6 +246,9 @@ WRONG_READS: list[tuple[str, Call, str]] = [
     ("stream_version(['s'])", lambda s: s.stream_version(wrong(["s"])), "stream_id"),
     ("stream_version('')", lambda s: s.stream_version(""), "stream_id"),
     ("stream_version(surrogate)", lambda s: s.stream_version(LONE_SURROGATE), "stream_id"),
+    ("read_event(str)", lambda s: s.read_event(wrong(str(uuid.uuid4()))), "event_id"),
+    ("read_event(None)", lambda s: s.read_event(wrong(None)), "event_id"),
+    ("read_event(int)", lambda s: s.read_event(wrong(uuid.uuid4().int)), "event_id"),
 ]
 
 
@@ -275,6 +278,17 @@ def test_a_read_with_wrong_arguments_is_refused_at_the_call_naming_the_argument(
         call(store)
     assert type(caught.value) is InvalidArgumentError
     assert caught.value.field == field
+
+
+def test_an_event_is_read_back_by_its_id_from_any_stream_and_place(store: EventStore) -> None:
+    store.append("a", [event(n=1)])
+    batch = [event(n=n) for n in range(2, 6)]
+    store.append("b", batch)
+    store.append("a", [event(n=6)])
+    log = list(store.read_all())
+    for recorded in log:
+        assert store.read_event(recorded.event_id) == recorded
+    assert store.read_event(uuid.uuid4()) is None
 
 
 def test_the_widest_valid_arguments_are_accepted(store: EventStore) -> None:

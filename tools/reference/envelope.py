@@ -35,7 +35,8 @@ ENVELOPE_DOCS: Mapping[str, str] = {
     ),
     "causation_id": (
         "The `event_id` of the event that caused this one: the recorder sets it to the "
-        "previous event it recorded for the same run."
+        "run's previous event as the store holds it (the last of the run's stream, or "
+        "its `RunStarted`), whichever process recorded that one."
     ),
     "actor": "Who emitted the event: a user, a runner, the engine.",
     "stream_id": "The stream the event belongs to (see [Streams](#streams)).",
