@@ -35,6 +35,15 @@ from eventstore.recording import EventRecorder, Receipt
 START_RUN_DEADLINE_SECONDS = 30.0
 
 
+def run_started_event_id(run_id: UUID) -> UUID:
+    """Return the ``event_id`` of the ``RunStarted`` of ``run_id``: always the same for a run.
+
+    Derived from the run, so a retried start of the same run is the same event, and an
+    emitter that chose the run's id knows its start's event id without asking the store.
+    """
+    return uuid5(run_id, "RunStarted")
+
+
 @frozen(kw_only=True)
 class RunHandle:
     """A started run: what the recorder needs to record the rest of it."""
@@ -76,8 +85,7 @@ class RunRecorder(EventRecorder):
         call returns the run as first stored.
         """
         run_id = run_id or self._new_id()
-        # Derived from the run, so a retried start of the same run is the same event.
-        event_id = uuid5(run_id, "RunStarted")
+        event_id = run_started_event_id(run_id)
         stream = streams.pipeline_stream(repo_name, repo_url, pipeline_name)
         deadline = time.monotonic() + START_RUN_DEADLINE_SECONDS
         while True:
