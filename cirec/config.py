@@ -4,6 +4,10 @@
 * Otherwise the embedded SQLite store, at ``CIREC_SQLITE_PATH`` or, by default,
   ``$XDG_DATA_HOME/cirec/events.sqlite3`` (``~/.local/share/cirec/events.sqlite3``).
   A ``sqlite:///absolute/path`` URL picks a file explicitly.
+* ``cirec demo`` alone: its own SQLite file, ``$XDG_DATA_HOME/cirec/demo.sqlite3``
+  (``~/.local/share/cirec/demo.sqlite3``), whatever ``MONGO_DB_URL`` and
+  ``CIREC_SQLITE_PATH`` say: invented events never land in a store someone configured.
+  ``--db URL`` names any store explicitly, the demo's included.
 
 The read models live beside the log they are folded from: in the same MongoDB database,
 or in the same SQLite file. Nothing connects at import time; the openers connect when
@@ -17,6 +21,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
+from attrs import frozen
+
 import eventstore
 from eventstore.closing import Closing
 from eventstore.errors import ConfigError
@@ -28,6 +34,7 @@ from projections.store import ReadModelStore
 
 MONGO_URL_VARIABLE: Final = "MONGO_DB_URL"
 SQLITE_PATH_VARIABLE: Final = "CIREC_SQLITE_PATH"
+DEMO_FILE_NAME: Final = "demo.sqlite3"
 
 
 def _environment(environ: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -40,8 +47,20 @@ def default_sqlite_path(environ: Mapping[str, str] | None = None) -> Path:
     configured = env.get(SQLITE_PATH_VARIABLE)
     if configured:
         return Path(configured).expanduser()
+    return _data_dir(env) / "events.sqlite3"
+
+
+def default_demo_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Return the demo's own SQLite file, beside the default embedded store.
+
+    ``CIREC_SQLITE_PATH`` does not move it: that variable names the user's store.
+    """
+    return _data_dir(_environment(environ)) / DEMO_FILE_NAME
+
+
+def _data_dir(env: Mapping[str, str]) -> Path:
     data_home = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(data_home) / "cirec" / "events.sqlite3"
+    return Path(data_home) / "cirec"
 
 
 def configured_url(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
@@ -50,6 +69,28 @@ def configured_url(explicit: str | None = None, environ: Mapping[str, str] | Non
     if url:
         return url
     return f"sqlite://{default_sqlite_path(environ).resolve()}"
+
+
+@frozen
+class DemoStore:
+    """Where ``cirec demo`` plays, and which store settings it leaves alone to do so."""
+
+    url: str
+    ignored: tuple[str, ...]
+    """The environment variables set that name the user's store (and that the demo ignores)."""
+
+
+def demo_store(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> DemoStore:
+    """Return the store the demo plays into: ``explicit``, else the demo's own file.
+
+    Without ``explicit``, ``MONGO_DB_URL`` and ``CIREC_SQLITE_PATH`` are not used: they
+    are listed in :attr:`DemoStore.ignored` (when set) for the demo to say so.
+    """
+    if explicit:
+        return DemoStore(explicit, ())
+    env = _environment(environ)
+    ignored = tuple(name for name in (MONGO_URL_VARIABLE, SQLITE_PATH_VARIABLE) if env.get(name))
+    return DemoStore(f"sqlite://{default_demo_path(env).resolve()}", ignored)
 
 
 def open_store(url: str | None = None, environ: Mapping[str, str] | None = None) -> EventStore:

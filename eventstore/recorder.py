@@ -34,7 +34,7 @@ from eventstore.run_recording import (
     START_RUN_DEADLINE_SECONDS,
     RunHandle,
     RunRecorder,
-    run_started_id,
+    run_started_event_id,
 )
 from eventstore.store import EventStore
 
@@ -45,7 +45,7 @@ __all__ = [
     "Recorder",
     "RunHandle",
     "expected_version_for",
-    "run_started_id",
+    "run_started_event_id",
 ]
 
 

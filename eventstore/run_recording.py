@@ -44,8 +44,12 @@ from eventstore.recording import EventRecorder, Receipt
 START_RUN_DEADLINE_SECONDS = 30.0
 
 
-def run_started_id(run_id: UUID) -> UUID:
-    """Return the ``event_id`` :meth:`RunRecorder.start_run` gives a run's ``RunStarted``."""
+def run_started_event_id(run_id: UUID) -> UUID:
+    """Return the ``event_id`` of the ``RunStarted`` of ``run_id``: always the same for a run.
+
+    Derived from the run, so a retried start of the same run is the same event, and an
+    emitter that chose the run's id knows its start's event id without asking the store.
+    """
     return uuid5(run_id, "RunStarted")
 
 
@@ -91,8 +95,7 @@ class RunRecorder(EventRecorder):
         call returns the run as first stored.
         """
         run_id = run_id or self._new_id()
-        # Derived from the run, so a retried start of the same run is the same event.
-        event_id = run_started_id(run_id)
+        event_id = run_started_event_id(run_id)
         stream = streams.pipeline_stream(repo_name, repo_url, pipeline_name)
         deadline = time.monotonic() + START_RUN_DEADLINE_SECONDS
         while True:
@@ -139,7 +142,7 @@ class RunRecorder(EventRecorder):
         For a run started in another process (or by an earlier one): the handle records
         the run's next steps exactly as the one :meth:`start_run` returned. The run is
         found by the ``event_id`` :meth:`start_run` gives its ``RunStarted``
-        (:func:`run_started_id`); a run whose ``RunStarted`` was emitted with an id of
+        (:func:`run_started_event_id`); a run whose ``RunStarted`` was emitted with an id of
         its own choosing is not found. Raises :class:`UnknownRunError` naming the
         ``run_id`` when no such run was started, :class:`InvalidArgumentError` when
         ``run_id`` is not a UUID.
@@ -148,7 +151,7 @@ class RunRecorder(EventRecorder):
             raise InvalidArgumentError(
                 "run_id", f"expected a UUID, got {type(run_id).__name__}", run_id
             )
-        stored = self._store.read_event(run_started_id(run_id))
+        stored = self._store.read_event(run_started_event_id(run_id))
         if stored is None:
             raise UnknownRunError(run_id)
         event = self._codec.decode(stored)

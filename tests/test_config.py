@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from cirec import config as composition_root
-from cirec.config import configured_url, default_sqlite_path, open_read_models, open_store
+from cirec.config import (
+    DemoStore,
+    configured_url,
+    default_sqlite_path,
+    demo_store,
+    open_read_models,
+    open_store,
+)
 from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.errors import ConfigError, StoreUnavailableError
 from eventstore.urls import redact_url
@@ -104,3 +111,17 @@ def test_help_on_the_composition_root_never_shows_the_environment(
     # A default argument of os.environ made help() print every variable, passwords included.
     monkeypatch.setenv("MONGO_DB_URL", f"mongodb://ci:{SECRET}@127.0.0.1:1/")
     assert SECRET not in pydoc.render_doc(composition_root, renderer=pydoc.TextDoc())
+
+
+def test_the_demo_plays_into_its_own_file_whatever_names_the_users_store() -> None:
+    env = {
+        "XDG_DATA_HOME": "/data",
+        "MONGO_DB_URL": f"mongodb://u:{SECRET}@db.example.com/prod",
+        "CIREC_SQLITE_PATH": "/mine/events.sqlite3",
+    }
+
+    assert demo_store(None, env) == DemoStore(
+        "sqlite:///data/cirec/demo.sqlite3", ("MONGO_DB_URL", "CIREC_SQLITE_PATH")
+    )
+    assert demo_store(None, {"XDG_DATA_HOME": "/data"}).ignored == ()
+    assert demo_store("sqlite:///x.sqlite3", env) == DemoStore("sqlite:///x.sqlite3", ())

@@ -1,8 +1,15 @@
-"""Plays the demo's CI day through the :class:`Recorder`, on a clock of its own."""
+"""Plays the demo's CI day through the :class:`Recorder`, on a clock and ids of its own.
+
+Both are fixed: the day starts at :data:`DAY_START` and draws its ids from
+:class:`~cirec.demo.ids.DayIds`, so every play offers the store byte-identical events.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+from attrs import frozen
 
 from cirec.demo.day import (
     ACTOR,
@@ -18,21 +25,26 @@ from cirec.demo.day import (
     Repo,
     Run,
 )
+from cirec.demo.ids import DayIds
 from eventstore.catalog import Status
-from eventstore.clock import utc_now
 from eventstore.recorder import Receipt, Recorder, RunHandle
 from eventstore.store import EventStore
 
+DAY_START: Final = datetime(2026, 1, 15, 8, 0, tzinfo=UTC)
+"""When the demo's day starts: a fixed moment, so a rerun records the same times."""
+
 
 class DayClock:
-    """The emitters' clock of the day: starts ``hours`` ago and moves on at every event.
+    """The emitters' clock of the day: starts at ``start`` and moves on at every event.
 
     Each reading is ``step`` later than the one before, and :meth:`skip` jumps ahead
-    (between runs), so runs take minutes and the day spreads over hours.
+    (between runs), so runs take minutes and the day spreads over hours. The readings
+    depend on nothing but the calls made, never on the time of the play.
     """
 
-    def __init__(self, hours: int = 10, step: timedelta = timedelta(seconds=23)) -> None:
-        start = utc_now().replace(minute=0, second=0, microsecond=0) - timedelta(hours=hours)
+    def __init__(
+        self, start: datetime = DAY_START, step: timedelta = timedelta(seconds=23)
+    ) -> None:
         self._now = start
         self._step = step
 
@@ -46,10 +58,28 @@ class DayClock:
         self._now += timedelta(minutes=minutes)
 
 
-def play_day(store: EventStore) -> list[Receipt]:
-    """Record the whole day into ``store``; return the receipts of its events, in order."""
+@frozen
+class PlayedDay:
+    """What a play of the day stored: a receipt per event, and the day's runs, in order."""
+
+    receipts: tuple[Receipt, ...]
+    runs: tuple[RunHandle, ...]
+
+    @property
+    def appended(self) -> int:
+        """How many events this play stored (0 when the store held the whole day already)."""
+        return sum(not receipt.already_stored for receipt in self.receipts)
+
+
+def play_day(store: EventStore) -> PlayedDay:
+    """Record the whole day into ``store``, with the same ids and times at every play.
+
+    Playing it again on the same store stores nothing new: every event is offered with
+    the id it was stored under, and each run is started with its own run id, so it keeps
+    the run number it was first given.
+    """
     clock = DayClock()
-    recorder = Recorder(store, actor=ACTOR, clock=clock)
+    recorder = Recorder(store, actor=ACTOR, clock=clock, new_id=DayIds())
     receipts = [_open_session(recorder, *session) for session in SESSIONS]
     for repo, branch, pipeline in PIPELINES:
         receipts += _validate(recorder, repo, branch, pipeline, "a1c3e5f7")
@@ -65,11 +95,14 @@ def play_day(store: EventStore) -> list[Receipt]:
         )
     )
     receipts += _validate(recorder, WEB, MAIN, WEB_CI, "c9e8d7f6")
+    runs = []
     for run in RUNS:
         clock.skip(47)
-        receipts += _play_run(recorder, run)
+        handle, run_receipts = _play_run(recorder, run)
+        runs.append(handle)
+        receipts += run_receipts
     receipts.append(_access(recorder, "alice", "a8f6e4d2"))
-    return receipts
+    return PlayedDay(tuple(receipts), tuple(runs))
 
 
 def _open_session(recorder: Recorder, user: str, repo: Repo, branch: str, commit: str) -> Receipt:
@@ -105,7 +138,7 @@ def _validate(
     ]
 
 
-def _play_run(recorder: Recorder, run: Run) -> list[Receipt]:
+def _play_run(recorder: Recorder, run: Run) -> tuple[RunHandle, list[Receipt]]:
     handle = recorder.start_run(
         repo_name=run.repo.name,
         repo_url=run.repo.url,
@@ -116,7 +149,11 @@ def _play_run(recorder: Recorder, run: Run) -> list[Receipt]:
         trigger=run.trigger,
         actor=run.actor,
     )
-    receipts = [handle.started]
+    return handle, [handle.started, *_play_stages(recorder, run, handle)]
+
+
+def _play_stages(recorder: Recorder, run: Run, handle: RunHandle) -> list[Receipt]:
+    receipts: list[Receipt] = []
     for stage, jobs in run.pipeline.stages:
         receipts.append(recorder.start_stage(handle, stage))
         if stage == run.cancel_in:

@@ -13,7 +13,7 @@ UNREACHABLE = f"mongodb://user:{CANARY}@127.0.0.1:1/x?serverSelectionTimeoutMS=3
 EVENT = '{"type": "SessionOpened"}'
 
 FAILING = [
-    ["demo"],
+    ["demo", "--db", UNREACHABLE],  # without --db the demo plays into its own file
     ["emit", EVENT],
     ["project"],
     ["project", "--projection", "sessions"],
@@ -28,6 +28,7 @@ FAILING = [
 ]
 HELP = [
     ["--help"],
+    ["demo", "--help"],
     *[[args[0], "--help"] for args in FAILING if len(args) == 1],
     ["emit", "--help"],
     ["show", "--help"],
