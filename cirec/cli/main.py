@@ -21,7 +21,7 @@ import os
 import sys
 from importlib.metadata import version
 
-from cirec.cli import demo, emit, project, rebuild, show, status
+from cirec.cli import demo, emit, project, rebuild, runs, show, status
 from cirec.cli.context import CliParser, Command, Context, Handler, shared_options
 from cirec.config import Stores, configured_url
 from eventstore.errors import CirecError, UsageError
@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     rebuild.VERIFY,
     status.COMMAND,
     show.COMMAND,
+    runs.COMMAND,
 )
 """Every subcommand, in the order ``cirec --help`` lists them."""
 
