@@ -21,7 +21,7 @@ import os
 import sys
 from importlib.metadata import version
 
-from cirec.cli import demo, emit, project, rebuild, runs, show, status
+from cirec.cli import demo, emit, events, project, rebuild, runs, show, status
 from cirec.cli.context import CliParser, Command, Context, Handler, shared_options
 from cirec.config import Stores, configured_url
 from eventstore.errors import CirecError, UsageError
@@ -38,6 +38,7 @@ COMMANDS: tuple[Command, ...] = (
     status.COMMAND,
     show.COMMAND,
     runs.COMMAND,
+    events.COMMAND,
 )
 """Every subcommand, in the order ``cirec --help`` lists them."""
 
