@@ -285,7 +285,16 @@ BY_PIPELINE = Index(
     ("repo_name", "repo_url", "pipeline_name", "run_number"),
     descending=frozenset({"run_number"}),
 )
-"""The runs of a pipeline, newest first: what :mod:`projections.run_queries` asks for."""
+"""The runs of a pipeline, newest first: what :meth:`RunQueries.runs` asks for."""
+
+BY_START = Index("by_start", ("start_time",), descending=frozenset({"start_time"}))
+"""Every run, latest start first: serves a search that names no repository (its other
+conditions are checked on the runs the index walks, in order, until a page is full)."""
+
+BY_REPO_START = Index(
+    "by_repo_start", ("repo_name", "start_time"), descending=frozenset({"start_time"})
+)
+"""The runs of a repository name, latest start first: serves a search that names one."""
 
 JOBS_HISTORY: Projection[RunDocument] = Projection(
     name="jobs_history",
@@ -301,9 +310,19 @@ JOBS_HISTORY: Projection[RunDocument] = Projection(
         on(RunFinished, run_finished, run_key),
     ),
     queried_by=QuerySpec(
-        fields=("repo_name", "repo_url", "pipeline_name", "branch", "run_number"),
-        indexes=(BY_PIPELINE,),
+        fields=(
+            "repo_name",
+            "repo_url",
+            "pipeline_name",
+            "branch",
+            "run_number",
+            "status",
+            "git_commit_hash",
+            "actor",
+            "start_time",
+        ),
+        indexes=(BY_PIPELINE, BY_START, BY_REPO_START),
     ),
 )
-"""One document per run, keyed by its ``run_id``; queried by repository, pipeline, branch
-and run number (``branch`` for readers of the store itself: no query of ours uses it)."""
+"""One document per run, keyed by its ``run_id``; queried by repository, pipeline, branch,
+run number, status, commit, actor and start time (:mod:`projections.run_queries`)."""

@@ -30,8 +30,9 @@ from projections.errors import InvalidProjectionError
 D = TypeVar("D")
 E = TypeVar("E", bound=DomainEvent)
 
-QUERYABLE_TYPES: typing.Final = (str, int)
-"""The types a queried field may have: what every store compares and orders alike."""
+QUERYABLE_TYPES: typing.Final = (str, int, datetime)
+"""The types a queried field may have: what every store compares and orders alike (a
+``datetime`` is aware UTC in whole milliseconds, as every stored time is)."""
 
 
 @frozen
@@ -101,9 +102,10 @@ class Index:
 class QuerySpec:
     """The top-level fields a read model is queried by, and the indexes over them.
 
-    Each field is a ``str`` or an ``int`` field of the documents. The embedded store copies
-    them into columns of their own beside each document; MongoDB keeps top-level fields as
-    they are. Every version gets each index, in both stores.
+    Each field is a ``str``, ``int`` or ``datetime`` field of the documents. The embedded
+    store copies them into columns of their own beside each document (a ``datetime`` as
+    its milliseconds since the Unix epoch); MongoDB keeps top-level fields as they are.
+    Every version gets each index, in both stores.
     """
 
     fields: tuple[str, ...] = field(default=(), converter=_field_names)
@@ -137,7 +139,7 @@ class Projection(Generic[D]):
     """One read model: its name, its document type, its handlers and what it is queried by.
 
     Construction refuses a projection whose queried fields its documents lack, or are
-    neither ``str`` nor ``int``, and one with two handlers of one event type
+    neither ``str``, ``int`` nor ``datetime``, and one with two handlers of one event type
     (:class:`~projections.errors.InvalidProjectionError`). Its name is checked by the
     stores (:mod:`projections.naming`).
     """
@@ -154,7 +156,7 @@ class Projection(Generic[D]):
         hints = typing.get_type_hints(self.document_type)
         for name in self.queried_by.fields:
             if hints.get(name) not in QUERYABLE_TYPES:
-                reason = f"queried field {name!r} is no str or int field of its documents"
+                reason = f"queried field {name!r} is no str, int or datetime field of its documents"
                 raise InvalidProjectionError(self.name, reason)
 
     def key_of(self, event: DomainEvent) -> str | None:

@@ -27,6 +27,7 @@ from eventstore.stored import commit_key
 from projections.adapters.mongo import MongoReadModelStore
 from projections.adapters.mongo_runs import MongoRunQueries
 from projections.catalog import PROJECTIONS
+from projections.run_queries import RunFilter
 from projections.worker import Projector
 from tests.backends import is_ferretdb
 from tests.workers import new_event
@@ -118,6 +119,17 @@ def test_every_query_the_stores_send_is_served_by_a_declared_index(mongo_url: st
         found = list(runs.runs(*_some_pipeline(events)))
         assert found
         assert runs.run(*_some_pipeline(events), found[0].run_number) is not None
+        repo, url, pipeline = _some_pipeline(events)
+        since = found[-1].start_time
+        for where in [
+            RunFilter(),
+            RunFilter(status="failed", actor="nobody", commit="0", since=since),
+            RunFilter(repo_name=repo),
+            RunFilter(repo_name=repo, repo_url=url, pipeline_name=pipeline, branch="main"),
+            RunFilter(repo_name=repo, since=since, status="success"),
+        ]:
+            runs.search(where, skip=1, limit=3)
+        assert runs.search(RunFilter(repo_name=repo, repo_url=url, pipeline_name=pipeline))
         assert_every_query_is_indexed(client, database, log.sent())
     finally:
         other.close()
@@ -191,3 +203,18 @@ def test_a_step_of_a_run_reads_its_cause_in_two_commands(mongo_url: str) -> None
         assert max(counts.values()) <= append_alone + 2, counts
     finally:
         store.close()
+
+
+def test_a_search_walks_an_index_in_its_order_and_only_then_checks_the_rest() -> None:
+    def search(filter_fields: dict[str, Any]) -> Sent:
+        sort = {"start_time": -1, "_id": 1}
+        return Sent("find", "jobs_history", {"filter": filter_fields, "sort": sort})
+
+    by_start = Index(("_version", "start_time", "_id"), unique=False)
+    by_repo = Index(("_version", "repo_name", "start_time", "_id"), unique=False)
+    since = {"$gte": 0}
+    walked = search({"_version": "v1", "status": "failed", "start_time": since})
+    assert unindexed(walked, [by_start]) == []
+    assert unindexed(search({"_version": "v1", "repo_name": "api"}), [by_repo]) == []
+    # An index led by a field the filter does not fix gives no bound: a scan of it all.
+    assert unindexed(search({"_version": "v1", "status": "failed"}), [by_repo])

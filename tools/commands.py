@@ -105,7 +105,11 @@ def unindexed(sent: Sent, indexes: Iterable[Index]) -> list[str]:
     A selection is served when an index starts with exactly its filter's fields (in any
     order), followed by its sort's fields in order: the shape MongoDB answers by one
     index scan; or when a unique index's fields all have an equality in the filter (a
-    lookup of one document, the other conditions checked on it). Each branch of an
+    lookup of one document, the other conditions checked on it); or when an index starts
+    with equalities of the filter and goes on with the sort's fields in order (MongoDB
+    walks it in the sort's order, bounded by those equalities and by any range on the
+    sort's first field, checks the other conditions on the documents, and stops at the
+    limit: no collection scan, no sort). Each branch of an
     ``$or`` is judged alone (MongoDB merges the branches, then sorts the union, which a
     limit bounds). An empty filter needs a sort on an index's first field. Anything
     else would be a collection scan.
@@ -124,6 +128,7 @@ def unindexed(sent: Sent, indexes: Iterable[Index]) -> list[str]:
             elif not any(
                 _serves(list(index.keys), fields, sort_fields)
                 or (index.unique and set(index.keys) <= equal)
+                or _walks_in_order(list(index.keys), equal, sort_fields)
                 for index in listed
             ):
                 problems.append(
@@ -153,3 +158,11 @@ def _serves(index: list[str], fields: set[str], sort: list[str]) -> bool:
     following = index[len(fields) :]
     remaining = [field for field in sort if field not in fields]
     return following[: len(remaining)] == remaining
+
+
+def _walks_in_order(index: list[str], equal: set[str], sort: list[str]) -> bool:
+    """Tell whether ``index`` is some ``equal`` fields (any order), then ``sort`` in order."""
+    if not sort:
+        return False
+    start = index.index(sort[0]) if sort[0] in index else len(index)
+    return set(index[:start]) <= equal and index[start : start + len(sort)] == sort

@@ -24,7 +24,7 @@ import os
 import sys
 from importlib.metadata import version
 
-from cirec.cli import demo, emit, project, rebuild, show, status
+from cirec.cli import demo, emit, events, project, rebuild, runs, show, status
 from cirec.cli.context import (
     CliParser,
     Command,
@@ -48,6 +48,8 @@ COMMANDS: tuple[Command, ...] = (
     rebuild.VERIFY,
     status.COMMAND,
     show.COMMAND,
+    runs.COMMAND,
+    events.COMMAND,
 )
 """Every subcommand, in the order ``cirec --help`` lists them."""
 

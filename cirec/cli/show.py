@@ -13,6 +13,7 @@ from eventstore.errors import ConfigError
 from projections.documents import RepoConfigDocument, RunDocument
 from projections.logs import full_job_log
 from projections.repo_configs import REPO_CONFIGS
+from projections.run_queries import RunFilter
 from projections.sessions import SESSIONS
 
 Show = Callable[[Context], None]
@@ -39,8 +40,25 @@ def show_repos(context: Context) -> None:
 def show_runs(context: Context) -> None:
     """Show the runs of a pipeline, newest first."""
     args = context.args
-    runs = context.run_queries.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
+    url = args.url or _configured_url(context) or _url_of_runs(context)
+    runs = context.run_queries.runs(args.repo, url, args.pipeline, limit=args.limit)
     _print_all(context, runs, views.show_runs)
+
+
+def _url_of_runs(context: Context) -> str:
+    """Return the one URL the latest runs of the pipeline name for a repository no config has.
+
+    A repository with no validated pipeline is in ``jobs_history`` only. No run found is
+    "no runs", not a missing URL; runs of two repositories of that name need ``--url``.
+    """
+    args = context.args
+    where = RunFilter(repo_name=args.repo, pipeline_name=args.pipeline)
+    urls = sorted({run.repo_url for run in context.run_queries.search(where, limit=args.limit)})
+    if not urls:
+        raise NotFoundError(f"runs of pipeline {args.pipeline!r} of repository {args.repo!r}")
+    if len(urls) > 1:
+        raise ConfigError("--url", "", f"{args.repo!r} names several repositories: {urls}")
+    return urls[0]
 
 
 def show_run(context: Context) -> None:
@@ -87,12 +105,22 @@ def _repo_url(context: Context) -> str:
     args = context.args
     if args.url:
         return str(args.url)
-    urls = sorted({c.repo_url for c in _repo_configs(context) if c.repo_name == args.repo})
-    if not urls:
+    url = _configured_url(context)
+    if url is None:
         raise NotFoundError(f"repository named {args.repo!r} in repo_configs; give --url")
+    return url
+
+
+def _configured_url(context: Context) -> str | None:
+    """Return the one URL ``repo_configs`` knows for the repository name, None if it knows none.
+
+    Raises :class:`ConfigError` (``--url``) if it knows several.
+    """
+    args = context.args
+    urls = sorted({c.repo_url for c in _repo_configs(context) if c.repo_name == args.repo})
     if len(urls) > 1:
         raise ConfigError("--url", "", f"{args.repo!r} names several repositories: {urls}")
-    return urls[0]
+    return urls[0] if urls else None
 
 
 def _run(context: Context) -> RunDocument:

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from cirec.cli.context import Context
 from cirec.cli.tables import Column
+from eventstore.catalog import Status
+from eventstore.clock import to_epoch_millis
 from eventstore.codec import json_converter
-from projections.documents import RepoConfigDocument, RunDocument, SessionDocument
+from projections.documents import RUNNING, RepoConfigDocument, RunDocument, SessionDocument
+
+WARNING: Final = "warning"
+"""How a run is shown that succeeded while a job allowed to fail failed (GitLab's "passed
+with warnings"); its stored status stays ``success``."""
+SHORT_COMMIT: Final = 8
+"""How many characters of a commit hash a table shows (``--json`` gives all of it)."""
 
 FIELD_COLUMNS = (Column("field", 20), Column("value", 80))
 SESSION_COLUMNS = (
@@ -40,6 +50,20 @@ RUN_COLUMNS = (
     Column("started", 19),
     Column("duration", 9, numeric=True),
 )
+FOUND_RUN_COLUMNS = (
+    Column("run", 6, numeric=True),
+    Column("repo", 20),
+    Column("pipeline", 24),
+    Column("branch", 24),
+    Column("status", 9),
+    Column("commit", SHORT_COMMIT),
+    Column("trigger", 12),
+    Column("actor", 16),
+    Column("started", 14),
+    Column("started at", 20),
+    Column("duration", 16, numeric=True),
+)
+URL_COLUMN = Column("url", 48)
 JOB_COLUMNS = (
     Column("stage", 16),
     Column("stage status", 12),
@@ -110,6 +134,104 @@ def show_runs(context: Context, runs: list[RunDocument]) -> None:
             for run in runs
         ],
     )
+
+
+def show_found_runs(context: Context, runs: Sequence[RunDocument], now: datetime) -> None:
+    """Print the runs a search found, one row each, with times relative to ``now``.
+
+    A ``url`` column follows ``repo`` when two of the runs have one repository name and
+    different URLs, so the rows tell the repositories apart.
+    """
+    urls: dict[str, set[str]] = {}
+    for run in runs:
+        urls.setdefault(run.repo_name, set()).add(run.repo_url)
+    with_url = any(len(found) > 1 for found in urls.values())
+    columns = list(FOUND_RUN_COLUMNS)
+    if with_url:
+        columns.insert(2, URL_COLUMN)
+    rows = []
+    for run in runs:
+        row = [
+            str(run.run_number),
+            run.repo_name,
+            run.pipeline_name,
+            run.branch,
+            shown_status(run),
+            run.git_commit_hash[:SHORT_COMMIT],
+            run.trigger,
+            run.actor,
+            relative_time(run.start_time, now),
+            absolute_time(run.start_time),
+            run_duration(run, now),
+        ]
+        if with_url:
+            row.insert(2, run.repo_url)
+        rows.append(row)
+    context.print_table(columns, rows)
+
+
+def shown_status(run: RunDocument) -> str:
+    """Return the status to show: :data:`WARNING` for a success with an allowed failure."""
+    if run.status != Status.SUCCESS.value:
+        return run.status
+    allowed_failures = (
+        job
+        for stage in run.logs.values()
+        for job in stage.jobs.values()
+        if job.allows_failure and job.job_status == Status.FAILED.value
+    )
+    return WARNING if any(allowed_failures) else run.status
+
+
+def relative_time(moment: datetime, now: datetime) -> str:
+    """Return how long before ``now`` ``moment`` was, for people: ``5 min ago``, ``2 days ago``.
+
+    Under a minute is ``just now``; a moment after ``now`` (another machine's clock) is
+    ``in 5 min``. Units: seconds under a minute are not shown, then minutes, hours under
+    two days, days; each count is rounded down.
+    """
+    seconds = int((now - moment).total_seconds())
+    if abs(seconds) < 60:
+        return "just now"
+    minutes = abs(seconds) // 60
+    if minutes < 60:
+        span = f"{minutes} min"
+    elif minutes < 48 * 60:
+        span = f"{minutes // 60} h"
+    else:
+        span = f"{minutes // (24 * 60)} days"
+    return f"{span} ago" if seconds > 0 else f"in {span}"
+
+
+def absolute_time(moment: datetime) -> str:
+    """Return ``moment`` in UTC to the minute, its zone named: ``2026-12-03 12:04 UTC``."""
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def duration(milliseconds: int) -> str:
+    """Return a span for people: ``45s``, ``3m05s``, ``2h07m`` (rounded to the second)."""
+    total = round(milliseconds / 1000)
+    hours, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
+
+
+def run_duration(run: RunDocument, now: datetime) -> str:
+    """Return how long the run took, or for a run still running how long so far.
+
+    A running run's span ends in `` so far`` (measured to ``now``, at least 0s); an
+    ended run without a recorded duration shows nothing.
+    """
+    if run.status == RUNNING and run.completion_time is None:
+        elapsed = max(now - run.start_time, timedelta(0))
+        return f"{duration(elapsed // timedelta(milliseconds=1))} so far"
+    if run.duration_ms is not None:
+        return duration(run.duration_ms)
+    if run.completion_time is not None:
+        return duration(to_epoch_millis(run.completion_time) - to_epoch_millis(run.start_time))
+    return ""
 
 
 def show_run(context: Context, run: RunDocument) -> None:

@@ -79,11 +79,18 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
     # -- versions -----------------------------------------------------------------------
 
     def active_version(self, projection: Projection[D]) -> str:
-        """Return the active version, creating (and activating) an empty one if none exists."""
+        """Return the active version, creating (and activating) an empty one if none exists.
+
+        The first call of a process brings a table made by an earlier cirec up to date:
+        the columns and indexes declared since are added (:func:`tables.upgrade`).
+        """
         naming.projection_name(projection.name)
         with self._translated("active_version"):
+            known = projection.name in self._known_active
             found = self._active(projection)
             if found is not None:
+                if not known and tables.outdated(self._db, projection, found):
+                    self._upgrade(projection)
                 return found
             with self._write_transaction() as db:
                 found = self._active(projection)
@@ -91,6 +98,13 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
                     found = versions.create(db, projection, active=True)
                     tables.point_view(db, projection, found)
             return found
+
+    def _upgrade(self, projection: Projection[Any]) -> None:
+        """Give the active version's table the columns and indexes declared since it was made."""
+        with self._write_transaction() as db:
+            found = self._active(projection)
+            if found is not None:
+                tables.upgrade(db, projection, found)
 
     def new_version(self, projection: Projection[D]) -> str:
         """Create an empty, inactive version with checkpoint 0 and return its name."""

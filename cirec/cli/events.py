@@ -1,0 +1,147 @@
+"""``cirec events``: browse the event log, oldest first after a position."""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+from collections.abc import Iterator
+from typing import Any, Final
+
+from attrs import frozen
+
+from cirec.cli.context import Command, Context
+from cirec.cli.numbers import positive
+from cirec.cli.tables import Column
+from eventstore.catalog import EVENT_TYPES
+from eventstore.codec import recorded_to_json
+from eventstore.records import RecordedEvent
+from eventstore.store import EventStore
+
+EVENT_COLUMNS: Final = (
+    Column("position", 10, numeric=True),
+    Column("recorded at", 27),
+    Column("type", 24),
+    Column("stream", 48),
+    Column("summary", 80),
+)
+_TEXT_SHOWN: Final = 40
+"""How many characters of a string value a summary shows."""
+
+
+@frozen
+class EventFilter:
+    """Which events to browse: those of one stream, of one type, or both (None: any)."""
+
+    stream_id: str | None = None
+    type: str | None = None
+
+    def keeps(self, event: RecordedEvent) -> bool:
+        """Tell whether ``event`` is one this filter asks for."""
+        return self.type in (None, event.type) and self.stream_id in (None, event.stream_id)
+
+
+def events_after(store: EventStore, after: int, where: EventFilter) -> Iterator[RecordedEvent]:
+    """Yield the events ``where`` keeps at positions above ``after``, oldest first.
+
+    Lazy: it reads the log (or the one stream ``where`` names) only as far as it is
+    consumed, so taking a page reads about a page. It ends at the head of the log as it
+    stands when it gets there; a follower calls it again after the last position it saw.
+    A type is checked on each event as the log is read in order: a rare type costs a
+    walk through the events between its occurrences, not a query of its own.
+    """
+    if where.stream_id is not None:
+        found: Iterator[RecordedEvent] = (
+            e for e in store.read_stream(where.stream_id) if e.position > after
+        )
+    else:
+        found = store.read_all(after)
+    return (event for event in found if where.keeps(event))
+
+
+def summary(event: RecordedEvent) -> str:
+    """Return the event's data on one line for people: ``key=value`` pairs, long values cut.
+
+    A string the stream id already shows (a run's id in its run's stream, a repository's
+    name and URL in its stream) is left out. A string longer than 40 characters shows
+    its start and its length; a list or a map shows how many items it holds.
+    """
+    return " ".join(
+        f"{key}={_shown(value)}"
+        for key, value in event.data.items()
+        if not (isinstance(value, str) and json.dumps(value, ensure_ascii=False) in event.stream_id)
+    )
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, str):
+        if len(value) > _TEXT_SHOWN:
+            return f"{value[:_TEXT_SHOWN]!r}…({len(value)} chars)"
+        return repr(value)
+    if isinstance(value, dict):
+        return f"{{{len(value)} keys}}"
+    if isinstance(value, list | tuple):
+        return f"[{len(value)} items]"
+    return str(value)
+
+
+def row(event: RecordedEvent) -> list[str]:
+    """Return the table row of one event."""
+    return [
+        str(event.position),
+        f"{event.recorded_at:%Y-%m-%d %H:%M:%S.%f}"[:-3] + " UTC",
+        event.type,
+        event.stream_id,
+        summary(event),
+    ]
+
+
+def run(context: Context) -> int:
+    """Browse the event log: the events after a position, oldest first.
+
+    --stream and --type narrow it to one stream, one event type, or both. Times are the
+    store's (recorded_at), in UTC. --json prints each event in its documented JSON form
+    (docs/events.md), the form cirec emit reads. To read on, pass the last position
+    shown as --after.
+    """
+    args = context.args
+    where = EventFilter(stream_id=args.stream, type=args.type)
+    page = list(itertools.islice(events_after(context.events, args.after, where), args.limit))
+    if context.json:
+        for event in page:
+            context.print_json(recorded_to_json(event))
+    else:
+        context.print_table(EVENT_COLUMNS, [row(event) for event in page])
+    return 0
+
+
+def _position(text: str) -> int:
+    """Return ``text`` as a position: a whole number of 0 or more; else a usage error."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
+    return number
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``cirec events``."""
+    parser.add_argument("--stream", metavar="ID", help="only the events of this stream")
+    parser.add_argument(
+        "--type", metavar="TYPE", choices=sorted(EVENT_TYPES), help="only events of this type"
+    )
+    parser.add_argument(
+        "--after",
+        metavar="POS",
+        type=_position,
+        default=0,
+        help="only events at positions above POS (default 0: from the start)",
+    )
+    parser.add_argument(
+        "--limit", metavar="N", type=positive, default=50, help="at most N events (default 50)"
+    )
+
+
+COMMAND = Command("events", run, configure, creates_store=False)
