@@ -133,7 +133,7 @@ BLOCKED_RUN = textwrap.dedent(
 
     class Blocked(importlib.abc.MetaPathFinder):
         def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("projections", "cirec"):
+            if name.split(".")[0] in ("projections", "cirec", "rich"):
                 raise ImportError(f"{name} is blocked")
             return None
 
@@ -170,7 +170,7 @@ def test_the_write_side_works_without_the_read_side_or_the_application(tmp_path:
     assert done.stdout.splitlines() == ["Noted,RunStarted,RunFinished", "[]"]
 
 
-@pytest.mark.parametrize("blocked", ["projections", "cirec"])
+@pytest.mark.parametrize("blocked", ["projections", "cirec", "rich"])
 def test_the_blocker_itself_blocks(blocked: str) -> None:
     script = BLOCKED_RUN.split("import eventstore")[0] + f"import {blocked}\n"
     done = subprocess.run(
@@ -178,3 +178,12 @@ def test_the_blocker_itself_blocks(blocked: str) -> None:
     )
     assert done.returncode == 1
     assert f"{blocked} is blocked" in done.stderr
+
+
+def test_the_command_line_imports_rich_only_to_draw() -> None:
+    # `cirec --help`, and every command piped, start without it: it costs ~50 ms.
+    script = "import sys, cirec.cli.main; print('rich' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert done.stdout == "False\n", done.stderr

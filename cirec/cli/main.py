@@ -24,7 +24,7 @@ import os
 import sys
 from importlib.metadata import version
 
-from cirec.cli import demo, emit, events, project, rebuild, runs, show, status
+from cirec.cli import demo, emit, events, project, rebuild, runs, show, status, watch
 from cirec.cli.context import (
     CliParser,
     Command,
@@ -50,6 +50,7 @@ COMMANDS: tuple[Command, ...] = (
     show.COMMAND,
     runs.COMMAND,
     events.COMMAND,
+    watch.COMMAND,
 )
 """Every subcommand, in the order ``cirec --help`` lists them."""
 

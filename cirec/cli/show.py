@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -11,12 +12,14 @@ from cirec.cli.context import Command, Context, NotFoundError, shared_options
 from cirec.cli.numbers import positive
 from eventstore.errors import ConfigError
 from projections.documents import RepoConfigDocument, RunDocument
-from projections.logs import full_job_log
+from projections.logs import follow_job_log, full_job_log
 from projections.repo_configs import REPO_CONFIGS
 from projections.run_queries import RunFilter
 from projections.sessions import SESSIONS
 
 Show = Callable[[Context], None]
+URL_SEARCH_RUNS = 20
+"""How many of a pipeline's latest runs are read to learn its repository's URL."""
 D = TypeVar("D")
 
 
@@ -40,8 +43,7 @@ def show_repos(context: Context) -> None:
 def show_runs(context: Context) -> None:
     """Show the runs of a pipeline, newest first."""
     args = context.args
-    url = args.url or _configured_url(context) or _url_of_runs(context)
-    runs = context.run_queries.runs(args.repo, url, args.pipeline, limit=args.limit)
+    runs = context.run_queries.runs(args.repo, _repo_url(context), args.pipeline, limit=args.limit)
     _print_all(context, runs, views.show_runs)
 
 
@@ -53,7 +55,8 @@ def _url_of_runs(context: Context) -> str:
     """
     args = context.args
     where = RunFilter(repo_name=args.repo, pipeline_name=args.pipeline)
-    urls = sorted({run.repo_url for run in context.run_queries.search(where, limit=args.limit)})
+    latest = context.run_queries.search(where, limit=getattr(args, "limit", URL_SEARCH_RUNS))
+    urls = sorted({run.repo_url for run in latest})
     if not urls:
         raise NotFoundError(f"runs of pipeline {args.pipeline!r} of repository {args.repo!r}")
     if len(urls) > 1:
@@ -71,9 +74,15 @@ def show_run(context: Context) -> None:
 
 
 def show_log(context: Context) -> None:
-    """Print the full log of one job of a run, read back from the event log."""
+    """Print the full log of one job of a run, read back from the event log.
+
+    With --follow, print it as it is written, until the job (or its run) ends.
+    """
     args = context.args
     run = _run(context)
+    if args.follow:
+        _follow_log(context, run)
+        return
     stage = run.logs.get(args.stage)
     if stage is None or args.job not in stage.jobs:
         raise NotFoundError(f"job {args.job!r} in stage {args.stage!r} of run #{run.run_number}")
@@ -82,6 +91,26 @@ def show_log(context: Context) -> None:
         context.print_json({"run_id": run.run_id, "stage": args.stage, "job": args.job, "log": log})
     else:
         context.stdout.write(log)
+
+
+def _follow_log(context: Context, run: RunDocument) -> None:
+    """Stream a job's log from the run's stream: it needs no projector once the run is found."""
+    args = context.args
+    pieces = follow_job_log(context.events, run.run_id, args.stage, args.job, time.sleep)
+    for index, piece in enumerate(pieces):
+        if context.json:
+            context.print_json(
+                {
+                    "run_id": run.run_id,
+                    "stage": args.stage,
+                    "job": args.job,
+                    "piece": index,
+                    "text": piece,
+                }
+            )
+        else:
+            context.stdout.write(piece)
+        context.stdout.flush()
 
 
 def _print_all(
@@ -101,14 +130,13 @@ def _repo_configs(context: Context) -> list[RepoConfigDocument]:
 
 
 def _repo_url(context: Context) -> str:
-    """Return ``--url``, else the one URL known for the repository name."""
+    """Return ``--url``, else the one URL known for the repository name.
+
+    Known from ``repo_configs``, else from the pipeline's latest runs (a repository
+    whose pipelines were never validated is in ``jobs_history`` only).
+    """
     args = context.args
-    if args.url:
-        return str(args.url)
-    url = _configured_url(context)
-    if url is None:
-        raise NotFoundError(f"repository named {args.repo!r} in repo_configs; give --url")
-    return url
+    return str(args.url or _configured_url(context) or _url_of_runs(context))
 
 
 def _configured_url(context: Context) -> str | None:
@@ -124,17 +152,36 @@ def _configured_url(context: Context) -> str | None:
 
 
 def _run(context: Context) -> RunDocument:
+    return find_run(context, context.args.number)
+
+
+def find_run(context: Context, number: int | None) -> RunDocument:
+    """Return run ``number`` of the pipeline the arguments name (None: its latest run).
+
+    Raises :class:`NotFoundError` naming the run or the pipeline when there is none.
+    """
     args = context.args
-    run = context.run_queries.run(args.repo, _repo_url(context), args.pipeline, args.number)
+    url = _repo_url(context)
+    if number is None:
+        latest = context.run_queries.runs(args.repo, url, args.pipeline, limit=1)
+        if not latest:
+            raise NotFoundError(f"run of pipeline {args.pipeline!r} of {args.repo!r} yet")
+        return latest[0]
+    run = context.run_queries.run(args.repo, url, args.pipeline, number)
     if run is None:
-        raise NotFoundError(f"run #{args.number} of pipeline {args.pipeline!r} of {args.repo!r}")
+        raise NotFoundError(f"run #{number} of pipeline {args.pipeline!r} of {args.repo!r}")
     return run
 
 
-def _run_arguments(parser: argparse.ArgumentParser, *, number: bool) -> None:
+def run_arguments(parser: argparse.ArgumentParser, *, number: bool, latest: bool = False) -> None:
+    """Add REPO, PIPELINE, RUN (optional, the latest, if ``latest``) and ``--url``."""
     parser.add_argument("repo", metavar="REPO", help="repository name")
     parser.add_argument("pipeline", metavar="PIPELINE", help="pipeline name")
-    if number:
+    if number and latest:
+        parser.add_argument(
+            "number", metavar="RUN", type=positive, nargs="?", help="run number (default: latest)"
+        )
+    elif number:
         parser.add_argument("number", metavar="RUN", type=positive, help="run number")
     parser.add_argument(
         "--url", help="repository URL (needed only when several repositories share REPO)"
@@ -158,13 +205,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "repo", metavar="REPO", nargs="?", help="only this repository name"
     )
     runs = add("runs", show_runs)
-    _run_arguments(runs, number=False)
+    run_arguments(runs, number=False)
     runs.add_argument("--limit", type=positive, default=20, help="at most this many (default 20)")
-    _run_arguments(add("run", show_run), number=True)
+    run_arguments(add("run", show_run), number=True)
     log = add("log", show_log)
-    _run_arguments(log, number=True)
+    run_arguments(log, number=True)
     log.add_argument("stage", metavar="STAGE", help="stage name")
     log.add_argument("job", metavar="JOB", help="job name")
+    log.add_argument(
+        "--follow",
+        action="store_true",
+        help="print the log as it is written, until the job ends (Ctrl-C stops)",
+    )
 
 
 def run(context: Context) -> int:
