@@ -73,10 +73,13 @@ def _elapsed_ms(start: datetime, end: datetime | None, now: datetime) -> int:
 
 
 def duration(milliseconds: int | None) -> str:
-    """Return a duration for people: ``45s``, ``2m05s``, ``1h02m`` ("" if unknown)."""
+    """Return a duration for people: ``45s``, ``2m05s``, ``1h02m``, ``3d04h`` ("" if unknown)."""
     if milliseconds is None:
         return ""
     seconds = round(milliseconds / 1000)
+    days, seconds = divmod(seconds, 86400)
+    if days:
+        return f"{days}d{seconds // 3600:02d}h"
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
     if hours:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from cirec.cli.context import Context
+from cirec.cli.outcomes import WARNINGS, duration, run_outcome
 from cirec.cli.tables import Column
-from eventstore.catalog import Status
 from eventstore.clock import to_epoch_millis
 from eventstore.codec import json_converter
 from projections.documents import RUNNING, RepoConfigDocument, RunDocument, SessionDocument
@@ -129,7 +129,7 @@ def show_runs(context: Context, runs: list[RunDocument]) -> None:
                 run.trigger,
                 run.actor,
                 _time(run.start_time),
-                _duration(run.duration_ms),
+                duration(run.duration_ms),
             )
             for run in runs
         ],
@@ -172,15 +172,7 @@ def show_found_runs(context: Context, runs: Sequence[RunDocument], now: datetime
 
 def shown_status(run: RunDocument) -> str:
     """Return the status to show: :data:`WARNING` for a success with an allowed failure."""
-    if run.status != Status.SUCCESS.value:
-        return run.status
-    allowed_failures = (
-        job
-        for stage in run.logs.values()
-        for job in stage.jobs.values()
-        if job.allows_failure and job.job_status == Status.FAILED.value
-    )
-    return WARNING if any(allowed_failures) else run.status
+    return WARNING if run_outcome(run) == WARNINGS else run.status
 
 
 def relative_time(moment: datetime, now: datetime) -> str:
@@ -206,16 +198,6 @@ def relative_time(moment: datetime, now: datetime) -> str:
 def absolute_time(moment: datetime) -> str:
     """Return ``moment`` in UTC to the minute, its zone named: ``2026-12-03 12:04 UTC``."""
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
-
-
-def duration(milliseconds: int) -> str:
-    """Return a span for people: ``45s``, ``3m05s``, ``2h07m`` (rounded to the second)."""
-    total = round(milliseconds / 1000)
-    hours, rest = divmod(total, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"
 
 
 def run_duration(run: RunDocument, now: datetime) -> str:
@@ -266,10 +248,3 @@ def _yes(flag: bool) -> str:
 
 def _time(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
-
-
-def _duration(milliseconds: int | None) -> str:
-    if milliseconds is None:
-        return ""
-    minutes, seconds = divmod(round(milliseconds / 1000), 60)
-    return f"{minutes}m{seconds:02d}s" if minutes else f"{seconds}s"

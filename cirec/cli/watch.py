@@ -37,8 +37,10 @@ if TYPE_CHECKING:
 
 INTERVAL_SECONDS: Final = 0.5
 """How often the run is read again."""
-PRESENCE_SECONDS: Final = 5.0
-"""How often the workers' reports are read again while the run has not ended."""
+PRESENCE_SECONDS: Final = 1.0
+"""How often the workers' reports are read again while the run has not ended; no
+projector is reported missing before two looks in a row have found none (a worker
+started just before the watcher may not have reported itself yet)."""
 LOG_LINES: Final = 8
 """How many lines of each running job's log the live view shows."""
 _HOME, _CLEAR_LINE, _CLEAR_BELOW = "\x1b[H", "\x1b[K", "\x1b[J"
@@ -112,7 +114,7 @@ def _follow(
     """Show ``current`` and its later states until it ends."""
     args = context.args
     presence_checked: datetime | None = None
-    unwatched = False
+    missed = 0  # looks in a row that found no projector
     while True:
         now = utc_now()
         if (
@@ -124,8 +126,8 @@ def _follow(
             )
         ):
             presence_checked = now
-            unwatched = not projector_following(context.read_models, now)
-        view.show(current, now, NO_PROJECTOR if unwatched else None)
+            missed = 0 if projector_following(context.read_models, now) else missed + 1
+        view.show(current, now, NO_PROJECTOR if missed >= 2 else None)
         if is_over(current):
             return current
         time.sleep(args.interval)
@@ -183,18 +185,22 @@ class PlainView(View):
             self._line(heading(run, now))
             self._seen[()] = run.status
         for stage in run.logs.values():
-            self._changed(("stage", stage.stage_name), stage.stage_status, stage.stage_name)
+            over = stage.stage_status != RUNNING
+            if not over:  # a stage starts before its jobs and ends after them
+                self._changed(("stage", stage.stage_name), stage.stage_status, stage.stage_name)
             for job in stage.jobs.values():
                 tolerated = job.allows_failure and job.job_status == "failed"
-                took = (
-                    "" if job.job_status == RUNNING else f" in {duration(job_elapsed_ms(job, now))}"
-                )
+                took = ""
+                if job.job_status != RUNNING:
+                    took = f" in {duration(job_elapsed_ms(job, now))}"
                 self._changed(
                     ("job", stage.stage_name, job.job_name),
                     job.job_status,
                     f"{stage.stage_name} / {job.job_name}",
                     (" (allowed to fail)" if tolerated else "") + took,
                 )
+            if over:
+                self._changed(("stage", stage.stage_name), stage.stage_status, stage.stage_name)
 
     def close(self, run: RunDocument, now: datetime) -> None:
         """Print the run's outcome, once it has one."""

@@ -43,3 +43,14 @@ def test_the_quickstart_runs_verbatim_after_the_install_step(tmp_path: Path) -> 
     assert (shown["run_number"], shown["status"], list(shown["logs"])) == (1, "success", ["test"])
     assert "$ make test\n128 passed in 4.21s\n" in out
     assert out.count(" 0 documents differ") == 6
+    # Step 8: run 2 watched while its end arrives (or, on a slow start, after), then its log.
+    lines = out.splitlines()
+    first = next(i for i, line in enumerate(lines) if "run #2 of acme-api build-and-test" in line)
+    end = lines.index("exit status: 1", first)
+    watched = [line.split(" in ")[0] for line in lines[first + 1 : end]]
+    assert watched[-3:] == [
+        "✗ test / unit: failed",
+        "✗ test: failed",
+        "✗ run #2 of acme-api build-and-test on main at 4b8d0aa: failed (6m00s)",
+    ]
+    assert lines[end + 1 : end + 3] == ["$ make test", "127 passed, 1 failed in 4.38s"]

@@ -106,7 +106,7 @@ def test_watch_piped_prints_a_plain_line_per_change(
         "● build: running",
         "● build / compile: running",
         "✓ build / compile: success",
-        "✓ build: success",
+        "✓ build: success",  # after its jobs
     ]
     assert lines[0].startswith("● run #1 of api build on main at 9f2c1e7d: running")
     assert lines[-1].startswith("✓ run #1 of api build on main at 9f2c1e7d: success (")
