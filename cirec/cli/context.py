@@ -10,7 +10,7 @@ from typing import Any, NoReturn, TextIO
 
 from attrs import frozen
 
-from cirec.cli.tables import Column, render_table
+from cirec.cli.tables import Column, print_table
 from cirec.config import Stores
 from eventstore.codec import dump_json, json_converter
 from eventstore.errors import CirecError
@@ -78,9 +78,8 @@ class Context:
         self.out(dump_json(json_converter.unstructure(value)))
 
     def print_table(self, columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> None:
-        """Print an aligned table for people."""
-        for line in render_table(columns, rows):
-            self.out(line)
+        """Print an aligned table for people (see :func:`~cirec.cli.tables.print_table`)."""
+        print_table(self.stdout, columns, rows)
 
 
 Handler = Callable[[Context], int]

@@ -20,7 +20,7 @@ from eventstore.store import EventStore
 
 EVENT_COLUMNS: Final = (
     Column("position", 10, numeric=True),
-    Column("recorded at", 27),
+    Column("recorded at", 27, fixed=True),
     Column("type", 24),
     Column("stream", 48),
     Column("summary", 80),

@@ -31,6 +31,7 @@ LOOKS: Final = {
     RUNNING: Look("●", "cyan"),
     "success": Look("✓", "green"),
     WARNINGS: Look("!", "yellow"),
+    "warning": Look("!", "yellow"),  # the short form a table of runs shows
     "failed": Look("✗", "red"),
     "canceled": Look("⊘", "magenta"),
 }

@@ -9,7 +9,7 @@ from typing import Final
 from cirec.cli.context import Context
 from cirec.cli.outcomes import WARNINGS, duration, run_outcome
 from cirec.cli.tables import Column
-from eventstore.clock import to_epoch_millis
+from eventstore.clock import to_epoch_millis, utc_now
 from eventstore.codec import json_converter
 from projections.documents import RUNNING, RepoConfigDocument, RunDocument, SessionDocument
 
@@ -24,9 +24,9 @@ SESSION_COLUMNS = (
     Column("user", 20),
     Column("repo", 20),
     Column("branch", 24),
-    Column("commit", 8),
+    Column("commit", SHORT_COMMIT),
     Column("remote", 6),
-    Column("last access", 19),
+    Column("last access", 23, fixed=True),
 )
 PIPELINE_COLUMNS = (
     Column("repo", 20),
@@ -36,42 +36,42 @@ PIPELINE_COLUMNS = (
     Column("active", 6),
     Column("running", 7),
     Column("runs", 5, numeric=True),
-    Column("commit", 8),
+    Column("commit", SHORT_COMMIT),
 )
 RUN_COLUMNS = (
     Column("run", 5, numeric=True),
     Column("repo", 20),
     Column("pipeline", 24),
     Column("branch", 24),
-    Column("status", 9),
-    Column("commit", 8),
-    Column("trigger", 10),
+    Column("status", 9, status=True),
+    Column("commit", SHORT_COMMIT),
+    Column("trigger", 12),
     Column("actor", 16),
-    Column("started", 19),
-    Column("duration", 9, numeric=True),
+    Column("started", 23, fixed=True),
+    Column("duration", 16, numeric=True),
 )
 FOUND_RUN_COLUMNS = (
     Column("run", 6, numeric=True),
     Column("repo", 20),
     Column("pipeline", 24),
     Column("branch", 24),
-    Column("status", 9),
+    Column("status", 9, status=True),
     Column("commit", SHORT_COMMIT),
     Column("trigger", 12),
     Column("actor", 16),
-    Column("started", 14),
-    Column("started at", 20),
+    Column("started", 14, fixed=True),
+    Column("started at", 20, fixed=True),
     Column("duration", 16, numeric=True),
 )
 URL_COLUMN = Column("url", 48)
 JOB_COLUMNS = (
     Column("stage", 16),
-    Column("stage status", 12),
+    Column("stage status", 12, status=True),
     Column("job", 24),
-    Column("job status", 10),
+    Column("job status", 10, status=True),
     Column("allowed to fail", 15),
-    Column("started", 19),
-    Column("completed", 19),
+    Column("started", 23, fixed=True),
+    Column("completed", 23, fixed=True),
     Column("log chars", 10, numeric=True),
 )
 
@@ -79,7 +79,7 @@ JOB_COLUMNS = (
 def show_fields(context: Context, document: object) -> None:
     """Print every field of one document as a two-column table."""
     plain = json_converter.unstructure(document)
-    context.print_table(FIELD_COLUMNS, [(name, str(value)) for name, value in plain.items()])
+    context.print_table(FIELD_COLUMNS, [(name, _cell(value)) for name, value in plain.items()])
 
 
 def show_sessions(context: Context, sessions: list[SessionDocument]) -> None:
@@ -87,7 +87,14 @@ def show_sessions(context: Context, sessions: list[SessionDocument]) -> None:
     context.print_table(
         SESSION_COLUMNS,
         [
-            (s.user_id, s.repo_name, s.branch, s.commit_hash, _yes(s.is_remote), _time(s.time))
+            (
+                s.user_id,
+                s.repo_name,
+                s.branch,
+                s.commit_hash[:SHORT_COMMIT],
+                _yes(s.is_remote),
+                _time(s.time),
+            )
             for s in sessions
         ],
     )
@@ -106,7 +113,7 @@ def show_repo_configs(context: Context, configs: list[RepoConfigDocument]) -> No
                 _yes(entry.active),
                 _yes(entry.running),
                 str(len(entry.job_run_history)),
-                entry.last_commit_hash,
+                entry.last_commit_hash[:SHORT_COMMIT],
             )
             for config in configs
             for entry in config.pipelines.values()
@@ -115,7 +122,8 @@ def show_repo_configs(context: Context, configs: list[RepoConfigDocument]) -> No
 
 
 def show_runs(context: Context, runs: list[RunDocument]) -> None:
-    """Print runs, one row each."""
+    """Print runs, one row each; a running run's time is its time so far."""
+    now = utc_now()
     context.print_table(
         RUN_COLUMNS,
         [
@@ -124,12 +132,12 @@ def show_runs(context: Context, runs: list[RunDocument]) -> None:
                 run.repo_name,
                 run.pipeline_name,
                 run.branch,
-                run.status,
-                run.git_commit_hash,
+                shown_status(run),
+                run.git_commit_hash[:SHORT_COMMIT],
                 run.trigger,
                 run.actor,
                 _time(run.start_time),
-                duration(run.duration_ms),
+                run_duration(run, now),
             )
             for run in runs
         ],
@@ -246,5 +254,10 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
+def _cell(value: object) -> str:
+    """Return a field's value as every table shows it (a flag as yes or no)."""
+    return _yes(value) if isinstance(value, bool) else str(value)
+
+
 def _time(moment: datetime | None) -> str:
-    return "" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
+    return "" if moment is None else f"{moment.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"

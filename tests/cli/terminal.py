@@ -50,12 +50,13 @@ class Terminal:
         )
         return done.stdout
 
-    def screen(self) -> str:
-        """Return what the window shows now, as plain text, with any lines scrolled off its top.
+    def screen(self, *, styled: bool = False) -> str:
+        """Return what the window shows now, with any lines scrolled off its top.
 
-        (tmux's "Pane is dead" line can push the first line off a full screen.)
+        Plain text, or with ``styled`` the colours as escape sequences. (tmux's "Pane is
+        dead" line can push the first line off a full screen.)
         """
-        return self._tmux("capture-pane", "-p", "-S", "-", "-t", "t")
+        return self._tmux("capture-pane", "-p", *(["-e"] if styled else []), "-S", "-", "-t", "t")
 
     def wait_for(self, seen: Callable[[str], bool], what: str) -> str:
         """Return the screen once ``seen(screen)``; fail after :data:`SCREEN_SECONDS`."""
