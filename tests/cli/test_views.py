@@ -11,6 +11,7 @@ import attrs
 import pytest
 
 from cirec.cli import views
+from cirec.cli.outcomes import duration
 from cirec.cli.runs import Since, since
 from projections.documents import JobLog, RunDocument, StageLog
 
@@ -43,10 +44,17 @@ def test_an_absolute_time_is_in_utc_and_names_its_zone() -> None:
 
 @pytest.mark.parametrize(
     ("milliseconds", "shown"),
-    [(0, "0s"), (45_400, "45s"), (185_000, "3m05s"), (7_620_000, "2h07m")],
+    [
+        (0, "0s"),
+        (45_400, "45s"),
+        (185_000, "3m05s"),
+        (7_620_000, "2h07m"),
+        (27_820_000_000, "321d23h"),
+        (None, ""),
+    ],
 )
-def test_a_duration_is_short(milliseconds: int, shown: str) -> None:
-    assert views.duration(milliseconds) == shown
+def test_a_duration_is_short(milliseconds: int | None, shown: str) -> None:
+    assert duration(milliseconds) == shown
 
 
 def run(**changes: Any) -> RunDocument:
