@@ -84,18 +84,27 @@ def projector_following(store: ReadModelStore, now: datetime) -> bool:
 def run(context: Context) -> int:
     """Watch a run live, until it ends (RUN defaults to the pipeline's latest run).
 
-    On a terminal the view is redrawn in place; piped, it prints a line per change.
+    On a terminal the view is redrawn in place; piped, it prints a line per change;
+    with --json, the run's document as one JSON line each time it changes.
     Without --exit-status it exits 0 once the run has ended; with it, 1 unless the
     run succeeded (a success with warnings is a success). Ctrl-C stops watching.
     """
     args = context.args
     if args.interval <= 0:
         raise UsageError("--interval", str(args.interval), "must be more than 0")
-    current = show.find_run(context, args.number)
     projector = (
         Projector(context.events, context.read_models, [JOBS_HISTORY]) if args.project else None
     )
-    view: View = LiveView(context) if context.stdout.isatty() else PlainView(context)
+    if projector is not None:
+        projector.catch_up()  # so a run the log holds is found even if nothing folded it yet
+    current = show.find_run(context, args.number)
+    view: View
+    if context.json:
+        view = JsonView(context)
+    elif context.stdout.isatty():
+        view = LiveView(context)
+    else:
+        view = PlainView(context)
     try:
         current = _follow(context, current, projector, view)
     finally:  # an interrupt too: the last state stays on the screen, the cursor comes back
@@ -217,6 +226,29 @@ class PlainView(View):
     def _line(self, text: str) -> None:
         self._context.out(text)
         self._context.stdout.flush()
+
+
+class JsonView(View):
+    """The run's document as one JSON line each time it changes (``--json``)."""
+
+    def __init__(self, context: Context) -> None:
+        self._context = context
+        self._last: RunDocument | None = None
+        self._warned: str | None = None
+
+    def show(self, run: RunDocument, now: datetime, warning: str | None) -> None:
+        """Print the document if it differs from the last one printed; warnings on stderr."""
+        if warning != self._warned and warning is not None:
+            self._context.diagnose(f"cirec: warning: {warning}")
+        self._warned = warning
+        if run != self._last:
+            self._last = run
+            self._context.print_json(run)
+            self._context.stdout.flush()
+
+    def close(self, run: RunDocument, now: datetime) -> None:
+        """Print the last state, if it is new."""
+        self.show(run, now, None)
 
 
 class LiveView(View):

@@ -10,7 +10,7 @@ import pytest
 
 from cirec.config import open_read_side, open_store
 from projections.logs import full_job_log
-from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, clean_env, command
+from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, clean_env, command, json_lines
 from tests.cli.run_steps import PIPELINE, REPO, URL
 from tests.cli.terminal import Engine, engine, terminal, wait_for_run
 from tests.faults.processes import Lines, Worker
@@ -188,3 +188,16 @@ def test_show_log_follow_piped_gives_the_full_log(store_url: str, ci: Engine) ->
         run = queries.run(REPO, URL, PIPELINE, 1)
         assert run is not None
         assert out.text() == full_job_log(events, run.run_id, "build", "compile")
+
+
+def test_watch_json_prints_the_document_at_each_change(store_url: str, ci: Engine) -> None:
+    ci.step(*OPENING, "job-done build compile success", "stage-done build success")
+    ci.step("run-done success")
+    done = subprocess.run(
+        command("--db", store_url, "watch", REPO, PIPELINE, "--project", "--json"),
+        cwd=ROOT, env=clean_env(), capture_output=True, text=True, timeout=TIMEOUT_SECONDS,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    [document] = json_lines(done.stdout)  # folded before the first look: one state, ended
+    assert (document["run_number"], document["status"]) == (1, "success")
+    assert document["logs"]["build"]["jobs"]["compile"]["job_status"] == "success"
