@@ -1,20 +1,22 @@
-"""``cirec events``: browse the event log, oldest first after a position."""
+"""``cirec events``: browse the event log, oldest first after a position, or follow it."""
 
 from __future__ import annotations
 
 import argparse
 import itertools
 import json
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 from attrs import frozen
 
 from cirec.cli.context import Command, Context
-from cirec.cli.numbers import positive
-from cirec.cli.tables import Column
+from cirec.cli.numbers import positive, seconds
+from cirec.cli.tables import Column, fixed_line
 from eventstore.catalog import EVENT_TYPES
 from eventstore.codec import recorded_to_json
+from eventstore.errors import UsageError
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 
@@ -27,6 +29,10 @@ EVENT_COLUMNS: Final = (
 )
 _TEXT_SHOWN: Final = 40
 """How many characters of a string value a summary shows."""
+LIMIT: Final = 50
+"""How many events a page shows when --limit is not given."""
+INTERVAL_SECONDS: Final = 0.25
+"""How long --follow waits, once it has read to the head of the log, before it reads on."""
 
 
 @frozen
@@ -46,9 +52,9 @@ def events_after(store: EventStore, after: int, where: EventFilter) -> Iterator[
 
     Lazy: it reads the log (or the one stream ``where`` names) only as far as it is
     consumed, so taking a page reads about a page. It ends at the head of the log as it
-    stands when it gets there; a follower calls it again after the last position it saw.
-    A type is checked on each event as the log is read in order: a rare type costs a
-    walk through the events between its occurrences, not a query of its own.
+    stands when it gets there (:func:`follow_events` reads on from there). A type is
+    checked on each event as the log is read in order: a rare type costs a walk through
+    the events between its occurrences, not a query of its own.
     """
     if where.stream_id is not None:
         found: Iterator[RecordedEvent] = (
@@ -57,6 +63,39 @@ def events_after(store: EventStore, after: int, where: EventFilter) -> Iterator[
     else:
         found = store.read_all(after)
     return (event for event in found if where.keeps(event))
+
+
+def follow_events(
+    store: EventStore,
+    after: int,
+    where: EventFilter,
+    wait: Callable[[float], object],
+    interval: float = INTERVAL_SECONDS,
+) -> Iterator[RecordedEvent]:
+    """Yield what :func:`events_after` yields, then each matching event as it is appended.
+
+    It never ends by itself (an interrupt in ``wait`` ends it). Each event comes once,
+    in position order. Each read starts after the last event read, kept or not: after
+    its position in the log, or after its version in the one stream ``where`` names, so
+    nothing is read twice, a rare type included. Once a read reaches the head of the log
+    it calls ``wait(interval)`` and reads on. The store's contract (an event at position
+    p is visible only once every event before p is) is what makes a position a safe
+    place to resume.
+    """
+    position, version = after, 0
+    while True:
+        if where.stream_id is None:
+            found = store.read_all(position)
+        else:
+            found = store.read_stream(where.stream_id, after_version=version)
+        for event in found:
+            version = event.stream_version
+            if event.position <= position:
+                continue  # in the one stream: at or before --after
+            position = event.position
+            if where.keeps(event):
+                yield event
+        wait(interval)
 
 
 def summary(event: RecordedEvent) -> str:
@@ -103,16 +142,44 @@ def run(context: Context) -> int:
     store's (recorded_at), in UTC. --json prints each event in its documented JSON form
     (docs/events.md), the form cirec emit reads. To read on, pass the last position
     shown as --after.
+
+    --follow prints every matching event after --after, then each new one as it is
+    appended, a line at a time, until Ctrl-C (exit 130). It takes no --limit: start it
+    later with --after instead. Its table has fixed-width columns and one header.
     """
     args = context.args
     where = EventFilter(stream_id=args.stream, type=args.type)
-    page = list(itertools.islice(events_after(context.events, args.after, where), args.limit))
+    if args.follow:
+        if args.limit is not None:
+            raise UsageError(
+                "--limit",
+                str(args.limit),
+                "--follow prints every matching event; start later with --after instead",
+            )
+        _follow(context, where)
+        return 0  # never reached: following ends by an interrupt
+    limit = LIMIT if args.limit is None else args.limit
+    page = list(itertools.islice(events_after(context.events, args.after, where), limit))
     if context.json:
         for event in page:
             context.print_json(recorded_to_json(event))
     else:
         context.print_table(EVENT_COLUMNS, [row(event) for event in page])
     return 0
+
+
+def _follow(context: Context, where: EventFilter) -> None:
+    """Print the matching events as they come, each flushed at once, until interrupted."""
+    args = context.args
+    if not context.json:
+        context.out(fixed_line(EVENT_COLUMNS, [column.title for column in EVENT_COLUMNS]))
+        context.stdout.flush()
+    for event in follow_events(context.events, args.after, where, time.sleep, args.interval):
+        if context.json:
+            context.print_json(recorded_to_json(event))
+        else:
+            context.out(fixed_line(EVENT_COLUMNS, row(event)))
+        context.stdout.flush()
 
 
 def _position(text: str) -> int:
@@ -140,7 +207,22 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="only events at positions above POS (default 0: from the start)",
     )
     parser.add_argument(
-        "--limit", metavar="N", type=positive, default=50, help="at most N events (default 50)"
+        "--limit",
+        metavar="N",
+        type=positive,
+        help=f"at most N events (default {LIMIT}); not with --follow, which prints them all",
+    )
+    parser.add_argument(
+        "--follow",
+        action="store_true",
+        help="then keep printing new matching events as they are appended, until Ctrl-C",
+    )
+    parser.add_argument(
+        "--interval",
+        metavar="SECONDS",
+        type=seconds,
+        default=INTERVAL_SECONDS,
+        help=f"with --follow: how often to look for new events (default {INTERVAL_SECONDS:g})",
     )
 
 

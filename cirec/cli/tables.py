@@ -44,6 +44,17 @@ def render_table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> li
     return [_table_line(row, columns, widths) for row in cells]
 
 
+def fixed_line(columns: Sequence[Column], row: Sequence[str]) -> str:
+    """Return one line of a table whose columns are as wide as their limits, whatever the rows.
+
+    For a table printed a row at a time (a follower's): every line lines up with the
+    header and with each other without knowing the rows to come. Cells are clipped as in
+    :func:`render_table`; the last column is not padded.
+    """
+    cells = [clip(cell, column.limit) for cell, column in zip(row, columns, strict=True)]
+    return _table_line(cells, columns, [column.limit for column in columns])
+
+
 def _table_line(row: Sequence[str], columns: Sequence[Column], widths: Sequence[int]) -> str:
     padded = [
         cell.rjust(width) if column.numeric else cell.ljust(width)
