@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Final
 
 from cirec.cli import show
 from cirec.cli.context import Command, Context
+from cirec.cli.numbers import seconds
 from cirec.cli.outcomes import (
     duration,
     is_over,
@@ -26,7 +27,6 @@ from cirec.cli.outcomes import (
     run_outcome,
 )
 from eventstore.clock import utc_now
-from eventstore.errors import UsageError
 from projections.documents import RUNNING, RunDocument
 from projections.jobs_history import JOBS_HISTORY
 from projections.store import ReadModelStore
@@ -66,7 +66,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--interval",
-        type=float,
+        type=seconds,
         default=INTERVAL_SECONDS,
         metavar="SECONDS",
         help=f"how often to look again (default {INTERVAL_SECONDS:g})",
@@ -90,8 +90,6 @@ def run(context: Context) -> int:
     run succeeded (a success with warnings is a success). Ctrl-C stops watching.
     """
     args = context.args
-    if args.interval <= 0:
-        raise UsageError("--interval", str(args.interval), "must be more than 0")
     projector = (
         Projector(context.events, context.read_models, [JOBS_HISTORY]) if args.project else None
     )

@@ -172,3 +172,10 @@ def test_with_json_a_missing_store_is_a_json_error_naming_the_url(tmp_path: Path
     assert printed["error"]["field"] == "url"
     assert f"no store at {path}" in printed["error"]["message"]
     assert not path.parent.exists()
+
+
+@pytest.mark.parametrize("interval", ["0", "-1", "nan", "inf", "soon"])
+def test_watch_refuses_an_interval_that_is_no_positive_finite_number(interval: str) -> None:
+    result = cirec("watch", "api", "build", "--interval", interval)
+    assert result.returncode == 2
+    assert "argument --interval:" in result.stderr.splitlines()[-1]
