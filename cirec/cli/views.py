@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
@@ -101,11 +101,18 @@ def show_sessions(context: Context, sessions: list[SessionDocument]) -> None:
 
 
 def show_repo_configs(context: Context, configs: list[RepoConfigDocument]) -> None:
-    """Print the pipelines of repository branches, one row per pipeline."""
-    context.print_table(
-        PIPELINE_COLUMNS,
-        [
-            (
+    """Print the pipelines of repository branches, one row per pipeline.
+
+    A ``url`` column follows ``repo`` when two repositories of one name are listed.
+    """
+    with_url = names_collide((config.repo_name, config.repo_url) for config in configs)
+    columns = list(PIPELINE_COLUMNS)
+    if with_url:
+        columns.insert(1, URL_COLUMN)
+    rows = []
+    for config in configs:
+        for entry in config.pipelines.values():
+            row = [
                 config.repo_name,
                 config.branch,
                 entry.pipeline_name,
@@ -114,11 +121,19 @@ def show_repo_configs(context: Context, configs: list[RepoConfigDocument]) -> No
                 _yes(entry.running),
                 str(len(entry.job_run_history)),
                 entry.last_commit_hash[:SHORT_COMMIT],
-            )
-            for config in configs
-            for entry in config.pipelines.values()
-        ],
-    )
+            ]
+            if with_url:
+                row.insert(1, config.repo_url)
+            rows.append(row)
+    context.print_table(columns, rows)
+
+
+def names_collide(repositories: Iterable[tuple[str, str]]) -> bool:
+    """Tell whether two of the (name, URL) pairs share a name and differ in URL."""
+    urls: dict[str, set[str]] = {}
+    for name, url in repositories:
+        urls.setdefault(name, set()).add(url)
+    return any(len(found) > 1 for found in urls.values())
 
 
 def show_runs(context: Context, runs: list[RunDocument]) -> None:
@@ -150,10 +165,7 @@ def show_found_runs(context: Context, runs: Sequence[RunDocument], now: datetime
     A ``url`` column follows ``repo`` when two of the runs have one repository name and
     different URLs, so the rows tell the repositories apart.
     """
-    urls: dict[str, set[str]] = {}
-    for run in runs:
-        urls.setdefault(run.repo_name, set()).add(run.repo_url)
-    with_url = any(len(found) > 1 for found in urls.values())
+    with_url = names_collide((run.repo_name, run.repo_url) for run in runs)
     columns = list(FOUND_RUN_COLUMNS)
     if with_url:
         columns.insert(2, URL_COLUMN)

@@ -233,3 +233,32 @@ def test_show_runs_asks_for_the_url_only_when_names_collide(history: str) -> Non
     assert API_TWO in result.stderr
     chosen = cirec("--db", history, "show", "runs", "api", "build", "--url", API_TWO, "--json")
     assert [run["repo_url"] for run in json_lines(chosen.stdout)] == [API_TWO]
+
+
+def test_show_run_and_log_find_a_repository_no_pipeline_was_validated_for(history: str) -> None:
+    # Before, both blamed the URL: "no repository named 'lonely' in repo_configs; give --url".
+    shown = cirec("--db", history, "show", "run", "lonely", "nightly", "1", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert json_lines(shown.stdout)[0]["repo_url"] == LONELY
+    log = cirec("--db", history, "show", "log", "lonely", "nightly", "1", "s", "j")
+    assert log.returncode == 1
+    assert log.stderr == "cirec: error: no job 'j' in stage 's' of run #1\n"
+
+
+def test_show_repos_tells_namesakes_apart_by_url(store_url: str) -> None:
+    with open_store(store_url) as store:
+        recorder = Recorder(store, actor="ci-engine")
+        for repo_url in (API_ONE, API_TWO):
+            recorder.pipeline_validated(
+                repo_name="api",
+                repo_url=repo_url,
+                branch="main",
+                pipeline_name="build",
+                pipeline_file_name=".cirec/build.yml",
+                pipeline_config={},
+                commit_hash="aaaa1111",
+            )
+    assert cirec("--db", store_url, "project").returncode == 0
+    table = cirec("--db", store_url, "show", "repos").stdout.splitlines()
+    assert table[0].split()[:3] == ["repo", "url", "branch"]
+    assert sorted(row.split()[1] for row in table[1:]) == sorted([API_ONE, API_TWO])
