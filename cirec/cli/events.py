@@ -12,7 +12,7 @@ from typing import Any, Final
 from attrs import frozen
 
 from cirec.cli.context import Command, Context
-from cirec.cli.numbers import positive, seconds
+from cirec.cli.numbers import not_negative, positive, seconds
 from cirec.cli.tables import Column, fixed_line
 from eventstore.catalog import EVENT_TYPES
 from eventstore.codec import recorded_to_json
@@ -182,17 +182,6 @@ def _follow(context: Context, where: EventFilter) -> None:
         context.stdout.flush()
 
 
-def _position(text: str) -> int:
-    """Return ``text`` as a position: a whole number of 0 or more; else a usage error."""
-    try:
-        number = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError(f"must be 0 or more, got {number}")
-    return number
-
-
 def configure(parser: argparse.ArgumentParser) -> None:
     """Add the options of ``cirec events``."""
     parser.add_argument("--stream", metavar="ID", help="only the events of this stream")
@@ -202,7 +191,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--after",
         metavar="POS",
-        type=_position,
+        type=not_negative,
         default=0,
         help="only events at positions above POS (default 0: from the start)",
     )

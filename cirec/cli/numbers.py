@@ -8,12 +8,21 @@ import math
 
 def positive(text: str) -> int:
     """Return ``text`` as a whole number of 1 or more; else raise a usage error naming it."""
+    return _whole(text, 1)
+
+
+def not_negative(text: str) -> int:
+    """Return ``text`` as a whole number of 0 or more (a position); else a usage error."""
+    return _whole(text, 0)
+
+
+def _whole(text: str, least: int) -> int:
     try:
         number = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, got {number}")
+    if number < least:
+        raise argparse.ArgumentTypeError(f"must be {least} or more, got {number}")
     return number
 
 

@@ -38,18 +38,6 @@ PIPELINE_COLUMNS = (
     Column("runs", 5, numeric=True),
     Column("commit", SHORT_COMMIT),
 )
-RUN_COLUMNS = (
-    Column("run", 5, numeric=True),
-    Column("repo", 20),
-    Column("pipeline", 24),
-    Column("branch", 24),
-    Column("status", 9, status=True),
-    Column("commit", SHORT_COMMIT),
-    Column("trigger", 12),
-    Column("actor", 16),
-    Column("started", 23, fixed=True),
-    Column("duration", 16, numeric=True),
-)
 FOUND_RUN_COLUMNS = (
     Column("run", 6, numeric=True),
     Column("repo", 20),
@@ -136,27 +124,9 @@ def names_collide(repositories: Iterable[tuple[str, str]]) -> bool:
     return any(len(found) > 1 for found in urls.values())
 
 
-def show_runs(context: Context, runs: list[RunDocument]) -> None:
-    """Print runs, one row each; a running run's time is its time so far."""
-    now = utc_now()
-    context.print_table(
-        RUN_COLUMNS,
-        [
-            (
-                str(run.run_number),
-                run.repo_name,
-                run.pipeline_name,
-                run.branch,
-                shown_status(run),
-                run.git_commit_hash[:SHORT_COMMIT],
-                run.trigger,
-                run.actor,
-                _time(run.start_time),
-                run_duration(run, now),
-            )
-            for run in runs
-        ],
-    )
+def show_runs(context: Context, runs: Sequence[RunDocument]) -> None:
+    """Print runs, one row each, with times relative to now (see :func:`show_found_runs`)."""
+    show_found_runs(context, runs, utc_now())
 
 
 def show_found_runs(context: Context, runs: Sequence[RunDocument], now: datetime) -> None:
