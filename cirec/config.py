@@ -164,7 +164,7 @@ class Stores(Closing):
                 "url",
                 redact_url(self.where.url),
                 f"no store at {path}: nothing has been recorded there"
-                " (cirec emit or cirec demo creates it; reading never does)",
+                " (cirec emit creates it; reading never does)",
             )
         self._events: EventStore | None = None
         self._read_side: tuple[ReadModelStore, RunQueries] | None = None

@@ -136,7 +136,7 @@ def test_a_read_only_command_never_creates_a_store(tmp_path: Path, args: list[st
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr.splitlines() == [
         f"cirec: error: url='sqlite://{path}': no store at {path}: nothing has been recorded"
-        " there (cirec emit or cirec demo creates it; reading never does)"
+        " there (cirec emit creates it; reading never does)"
     ]
     assert not path.parent.exists()
 
