@@ -1,75 +1,220 @@
-"""A dependency-free progress report on stderr.
+"""Progress reports on stderr: one line per task, each with its rate and time left.
 
-On a terminal it redraws one bar in place; anywhere else (a log file, a CI job) it prints
-a plain line now and then, so logs stay readable and short tasks stay silent.
+On a terminal every task gets a bar of its own, redrawn in place (drawn with ``rich``, which
+is imported only then); anywhere else (a pipe, a CI log) each task prints a plain line now
+and then, so logs stay readable, and short tasks stay silent in both.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import Protocol, TextIO
 
-BAR_WIDTH = 30
+import attrs
+
 REDRAW_SECONDS = 0.1
+"""How long a task must run before bars are drawn, and how often they are redrawn."""
 PLAIN_LINE_SECONDS = 5.0
+"""How often a task prints a plain line off a terminal."""
+
+
+@attrs.frozen
+class Reading:
+    """How far one task is at one instant: ``done`` of ``total`` (if known), and how fast."""
+
+    name: str
+    done: int
+    total: int | None
+    rate: float | None
+    """Units per second since the task began; ``None`` until time has passed."""
+
+    @property
+    def seconds_left(self) -> float | None:
+        """Return the time left at the current rate; ``None`` if there is no rate or total."""
+        if self.total is None or not self.rate:
+            return None
+        return max(self.total - self.done, 0) / self.rate
+
+    @property
+    def finished(self) -> bool:
+        """Tell whether the task has reached its (known) total."""
+        return self.total is not None and self.done >= self.total
+
+
+class Renderer(Protocol):
+    """Shows readings: the plain lines of :class:`PlainLines`, or bars on a terminal."""
+
+    def show(self, reading: Reading, now: float) -> None:
+        """Take the latest reading of one task; draw it if the renderer's timing says so."""
+
+    def say(self, line: str) -> None:
+        """Print a diagnostic line, above any bars."""
+
+    def finish(self, readings: Sequence[Reading]) -> None:
+        """Show the final state of what was shown; end the display."""
+
+
+class Task:
+    """The handle of one task of a :class:`Progress`: it only ever moves forward."""
+
+    def __init__(self, progress: Progress, name: str, total: int | None, start: int) -> None:
+        self._progress = progress
+        self._name = name
+        self._total = total
+        self._start = start
+        self._position = start
+        self._began = progress.now()
+
+    def advance_to(self, position: int, total: int | None = None) -> None:
+        """Record that the task has reached ``position`` (of a new ``total``, if given).
+
+        A position behind one already reached is ignored, so the task never goes back; a
+        total only grows (the head of a log appended to meanwhile), and never stays below
+        the position.
+        """
+        self._position = max(self._position, position)
+        if total is not None:
+            self._total = max(total, self._total or 0)
+        if self._total is not None:
+            self._total = max(self._total, self._position)
+        self._progress.shown(self)
+
+    def reading(self, now: float) -> Reading:
+        """Return where the task is at ``now``, with its rate since it began."""
+        elapsed = now - self._began
+        rate = (self._position - self._start) / elapsed if elapsed > 0 else None
+        return Reading(self._name, self._position, self._total, rate)
 
 
 class Progress:
-    """Reports ``done`` out of ``total`` (when known) units of one task under ``label``."""
+    """Reports the tasks made by :meth:`task` on ``stream`` until :meth:`finish`.
+
+    ``unit`` names what is counted and ``rate_unit`` its rate ("events", "ev/s"). The
+    renderer is chosen by the stream: bars if it is a terminal, plain lines otherwise.
+    """
 
     def __init__(
         self,
         stream: TextIO,
-        label: str,
         *,
-        unit: str = "",
+        unit: str = "events",
+        rate_unit: str = "ev/s",
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._stream = stream
-        self._label = label
-        self._unit = unit
         self._clock = clock
-        self._tty = stream.isatty()
-        self._started = clock()
-        self._last_shown: float | None = None
-        self._line = ""
+        self._tasks: list[Task] = []
+        self._renderer: Renderer
+        if stream.isatty():
+            from cirec.cli.progress_bars import Bars  # imports rich: only to draw
 
-    def update(self, done: int, total: int | None = None) -> None:
-        """Record how far the task is; draw it if enough time has passed since last time."""
-        self._line = self._describe(done, total)
-        now = self._clock()
-        interval = REDRAW_SECONDS if self._tty else PLAIN_LINE_SECONDS
-        if now - (self._last_shown if self._last_shown is not None else self._started) >= interval:
-            self._show()
-            self._last_shown = now
+            self._renderer = Bars(stream, unit, rate_unit)
+        else:
+            self._renderer = PlainLines(stream, unit, rate_unit)
 
-    def clear(self) -> None:
-        """Wipe a bar drawn on the terminal, so a diagnostic line can take its place."""
-        if self._tty and self._last_shown is not None:
-            self._stream.write("\r\x1b[K")
-            self._last_shown = self._started  # redraw at the next update
+    def now(self) -> float:
+        """Return the time on this report's clock."""
+        return self._clock()
+
+    def task(self, name: str, total: int | None = None, *, start: int = 0) -> Task:
+        """Add a task at position ``start`` of ``total`` (``None``: unknown); return its handle.
+
+        Its rate counts what it does from ``start`` on, from now.
+        """
+        added = Task(self, name, total, start)
+        self._tasks.append(added)
+        self.shown(added)
+        return added
+
+    def shown(self, task: Task) -> None:
+        """Pass a task's latest reading to the renderer (its handle calls this)."""
+        now = self.now()
+        self._renderer.show(task.reading(now), now)
+
+    def say(self, line: str) -> None:
+        """Print a diagnostic line on the stream, above the bars if any are drawn."""
+        self._renderer.say(line)
 
     def finish(self) -> None:
-        """Show the final state, if anything was shown before, and end the bar's line."""
-        if self._last_shown is not None and self._line:
-            self._show()
-            if self._tty:
-                self._stream.write("\n")
-            self._stream.flush()
+        """Show the final state of every task shown so far, and end the display."""
+        now = self.now()
+        self._renderer.finish([task.reading(now) for task in self._tasks])
 
-    def _show(self) -> None:
-        if self._tty:
-            self._stream.write("\r\x1b[K" + self._line)
-        else:
-            self._stream.write(self._line + "\n")
+
+class PlainLines:
+    """Off a terminal: a line per task every :data:`PLAIN_LINE_SECONDS`, no escape codes.
+
+    A task that ends before its first line stays silent; one that has printed a line prints
+    its final state once when it reaches its total, or at the end.
+    """
+
+    def __init__(self, stream: TextIO, unit: str, rate_unit: str) -> None:
+        self._stream = stream
+        self._unit = unit
+        self._rate_unit = rate_unit
+        self._first: dict[str, float] = {}
+        self._last_shown: dict[str, float] = {}
+        self._last_line: dict[str, str] = {}
+
+    def show(self, reading: Reading, now: float) -> None:
+        """Print the reading if its task's interval has passed, or it is newly finished."""
+        since = self._last_shown.get(reading.name, self._first.setdefault(reading.name, now))
+        due = now - since >= PLAIN_LINE_SECONDS
+        if due or (reading.finished and reading.name in self._last_shown):
+            self._print(reading)
+            self._last_shown[reading.name] = now
+
+    def say(self, line: str) -> None:
+        """Print the line as it is."""
+        self._stream.write(line + "\n")
         self._stream.flush()
 
-    def _describe(self, done: int, total: int | None) -> str:
-        counted = f"{done}{self._unit}" if total is None else f"{done}/{total}{self._unit}"
-        if not total:
-            return f"{self._label}: {counted}"
-        share = min(done / total, 1.0)
-        filled = round(share * BAR_WIDTH)
-        bar = "#" * filled + "." * (BAR_WIDTH - filled)
-        return f"{self._label} [{bar}] {share:4.0%} {counted}"
+    def finish(self, readings: Sequence[Reading]) -> None:
+        """Print the final state of each task that has printed a line before, if it moved."""
+        for reading in readings:
+            if reading.name in self._last_shown:
+                self._print(reading)
+
+    def _print(self, reading: Reading) -> None:
+        line = describe(reading, self._unit, self._rate_unit)
+        if self._last_line.get(reading.name) != line:
+            self.say(line)
+            self._last_line[reading.name] = line
+
+
+def describe(reading: Reading, unit: str, rate_unit: str) -> str:
+    """Return a reading as one line: ``jobs_history: 400/1000 events (40%), 80 ev/s, ETA 8 s``."""
+    return f"{reading.name}: " + ", ".join(
+        part(reading, unit, rate_unit) for part in (counted, per_second, time_left)
+    )
+
+
+def counted(reading: Reading, unit: str, _rate_unit: str = "") -> str:
+    """Return ``done/total unit (share)``, or ``done unit`` when the total is unknown."""
+    if reading.total is None:
+        return f"{reading.done} {unit}"
+    share = reading.done / reading.total if reading.total else 1.0
+    return f"{reading.done}/{reading.total} {unit} ({share:.0%})"
+
+
+def per_second(reading: Reading, _unit: str, rate_unit: str) -> str:
+    """Return the rate, e.g. ``1,250 ev/s`` (``? ev/s`` before it is known)."""
+    if reading.rate is None:
+        return f"? {rate_unit}"
+    shown = f"{reading.rate:.1f}" if reading.rate < 10 else f"{reading.rate:,.0f}"
+    return f"{shown} {rate_unit}"
+
+
+def time_left(reading: Reading, _unit: str = "", _rate_unit: str = "") -> str:
+    """Return ``ETA`` and the time left (``12 s``, ``3:05``, ``1:02:03``), ``ETA ?`` if unknown."""
+    seconds = reading.seconds_left
+    if reading.finished:
+        return "ETA 0 s"
+    if seconds is None:
+        return "ETA ?"
+    whole = round(seconds)
+    if whole < 60:
+        return f"ETA {whole} s"
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"ETA {hours}:{minutes:02}:{secs:02}" if hours else f"ETA {minutes}:{secs:02}"
