@@ -27,7 +27,7 @@ class Reading:
     done: int
     total: int | None
     rate: float | None
-    """Units per second since the task began; ``None`` until time has passed."""
+    """Units per second from the task's start to its latest position; ``None`` before it moves."""
 
     @property
     def seconds_left(self) -> float | None:
@@ -64,7 +64,7 @@ class Task:
         self._total = total
         self._start = start
         self._position = start
-        self._began = progress.now()
+        self._began = self._moved = progress.now()
 
     def advance_to(self, position: int, total: int | None = None) -> None:
         """Record that the task has reached ``position`` (of a new ``total``, if given).
@@ -73,16 +73,18 @@ class Task:
         total only grows (the head of a log appended to meanwhile), and never stays below
         the position.
         """
-        self._position = max(self._position, position)
+        if position > self._position:
+            self._position = position
+            self._moved = self._progress.now()
         if total is not None:
             self._total = max(total, self._total or 0)
         if self._total is not None:
             self._total = max(self._total, self._position)
         self._progress.shown(self)
 
-    def reading(self, now: float) -> Reading:
-        """Return where the task is at ``now``, with its rate since it began."""
-        elapsed = now - self._began
+    def reading(self) -> Reading:
+        """Return where the task is, with its rate from its start to its latest position."""
+        elapsed = self._moved - self._began
         rate = (self._position - self._start) / elapsed if elapsed > 0 else None
         return Reading(self._name, self._position, self._total, rate)
 
@@ -129,7 +131,7 @@ class Progress:
     def shown(self, task: Task) -> None:
         """Pass a task's latest reading to the renderer (its handle calls this)."""
         now = self.now()
-        self._renderer.show(task.reading(now), now)
+        self._renderer.show(task.reading(), now)
 
     def say(self, line: str) -> None:
         """Print a diagnostic line on the stream, above the bars if any are drawn."""
@@ -137,8 +139,7 @@ class Progress:
 
     def finish(self) -> None:
         """Show the final state of every task shown so far, and end the display."""
-        now = self.now()
-        self._renderer.finish([task.reading(now) for task in self._tasks])
+        self._renderer.finish([task.reading() for task in self._tasks])
 
 
 class PlainLines:

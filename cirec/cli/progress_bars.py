@@ -69,13 +69,24 @@ class Bars:
         self._bars.stop()
 
     def _update(self, reading: Reading) -> None:
-        if reading.name not in self._ids:
-            self._ids[reading.name] = self._bars.add_task(reading.name, total=reading.total)
-        self._bars.update(
-            self._ids[reading.name],
-            completed=reading.done,
-            total=reading.total,
-            counted=counted(reading, self._unit),
-            rate=per_second(reading, self._unit, self._rate_unit),
-            left=time_left(reading),
-        )
+        counts = counted(reading, self._unit)
+        rate = per_second(reading, self._unit, self._rate_unit)
+        left = time_left(reading)
+        if reading.name in self._ids:
+            self._bars.update(
+                self._ids[reading.name],
+                completed=reading.done,
+                total=reading.total,
+                counted=counts,
+                rate=rate,
+                left=left,
+            )
+        else:  # added with its fields: adding redraws at once when bars are drawn
+            self._ids[reading.name] = self._bars.add_task(
+                reading.name,
+                total=reading.total,
+                completed=reading.done,
+                counted=counts,
+                rate=rate,
+                left=left,
+            )
