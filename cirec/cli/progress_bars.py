@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, TaskID, TextColumn
 from rich.progress import Progress as RichProgress
 
-from cirec.cli.progress import REDRAW_SECONDS, Reading, counted, per_second, time_left
+from cirec.cli.progress_readings import REDRAW_SECONDS, Reading, counted, per_second, time_left
 
 
 class Bars:

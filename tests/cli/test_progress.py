@@ -8,7 +8,8 @@ import re
 
 import pytest
 
-from cirec.cli.progress import PLAIN_LINE_SECONDS, REDRAW_SECONDS, Progress, Reading, time_left
+from cirec.cli.progress import PLAIN_LINE_SECONDS, Progress
+from cirec.cli.progress_readings import REDRAW_SECONDS, Reading, time_left
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
