@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cirec.cli.context import Command, Context
-from cirec.cli.progress import Progress
+from cirec.cli.progress import Progress, Task
 from eventstore.errors import ConfigError, UsageError
 from eventstore.importer import Rejected, import_lines
 
@@ -46,20 +46,19 @@ def run(context: Context) -> int:
         raise UsageError("--file", args.file, "give either one JSON event or --file, not both")
     lines: Iterable[tuple[int, str]]
     if args.event is not None:
-        progress = Progress(context.stderr, "emit")
+        progress = Progress(context.stderr, unit="events")
         lines = [(1, args.event)]
     elif args.file in (None, "-"):
-        progress = Progress(context.stderr, "emit", unit=" lines")
-        lines = _numbered(sys.stdin, progress, None)
+        progress = Progress(context.stderr, unit="lines", rate_unit="lines/s")
+        lines = _numbered(sys.stdin, progress.task("emit"), None)
     else:
-        progress = Progress(context.stderr, "emit", unit=" bytes")
-        lines = _read_file(Path(args.file), progress)
+        progress = Progress(context.stderr, unit="bytes", rate_unit="B/s")
+        lines = _read_file(Path(args.file), progress.task("emit"))
     appended = already = rejected = 0
     for outcome in import_lines(context.events, lines):
         if isinstance(outcome, Rejected):
             rejected += 1
-            progress.clear()
-            context.diagnose(f"line {outcome.line}: {outcome.field}: {outcome.problem}")
+            progress.say(f"line {outcome.line}: {outcome.field}: {outcome.problem}")
             if context.json:
                 context.print_json(outcome)
             continue
@@ -73,7 +72,7 @@ def run(context: Context) -> int:
     return 1 if rejected else 0
 
 
-def _read_file(path: Path, progress: Progress) -> Iterator[tuple[int, str]]:
+def _read_file(path: Path, progress: Task) -> Iterator[tuple[int, str]]:
     try:
         size = path.stat().st_size
         stream = path.open(encoding="utf-8")
@@ -83,13 +82,13 @@ def _read_file(path: Path, progress: Progress) -> Iterator[tuple[int, str]]:
         yield from _numbered(stream, progress, size)
 
 
-def _numbered(stream: TextIO, progress: Progress, size: int | None) -> Iterator[tuple[int, str]]:
+def _numbered(stream: TextIO, progress: Task, size: int | None) -> Iterator[tuple[int, str]]:
     done = number = 0
     try:
         for number, line in enumerate(stream, start=1):
             yield number, line
             done += len(line.encode()) if size is not None else 1
-            progress.update(done, size)
+            progress.advance_to(done, size)
     except UnicodeDecodeError:
         raise ConfigError("input", f"line {number + 1}", "not UTF-8 text") from None
 

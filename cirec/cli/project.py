@@ -47,7 +47,6 @@ def run(context: Context) -> int:
     """
     projections = selected(context.args)
     unwritable: dict[tuple[str, str], Unwritable] = {}
-    progress = Progress(context.stderr, "project", unit=" events")
 
     def report(name: str, mark: Unwritable) -> None:
         unwritable[(name, mark.key)] = mark
@@ -112,18 +111,18 @@ def run(context: Context) -> int:
             on_unwritable=report,
         )
         head = context.events.head()
-        order = {projection.name: index for index, projection in enumerate(projections)}
-
         started = {
             p.name: context.read_models.checkpoint(p, context.read_models.active_version(p))
             for p in projections
         }
         reached = dict(started)
+        # A bar per projection: they take turns, so one bar over all of them would go back.
+        progress = Progress(context.stderr)
+        tasks = {name: progress.task(name, head, start=at) for name, at in started.items()}
 
         def advance(name: str, position: int) -> None:
             reached[name] = position
-            # One bar over every projection: they are caught up one after the other.
-            progress.update(order[name] * head + position, len(order) * head)
+            tasks[name].advance_to(position)
 
         with stop_on_signals(context.stderr, "the batch in hand") as stop:
             projector.catch_up(advance, stop.is_set)

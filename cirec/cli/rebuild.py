@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable
+from typing import Any
 
 from cirec.cli.context import Command, Context
-from cirec.cli.progress import Progress
+from cirec.cli.progress import Progress, Task
 from cirec.cli.selection import add_projection_option, selected
+from projections.projection import Projection
 from projections.rebuild import Difference, rebuild, verify
 from projections.unwritable import Unwritable
 
@@ -18,17 +20,20 @@ def run_rebuild(context: Context) -> int:
     Readers keep seeing the old version until the switch; a running ``cirec project``
     moves over to the new version by itself.
     """
+    progress = Progress(context.stderr)
+    rebuilt: list[tuple[Projection[Any], str, dict[tuple[str, str], Unwritable]]] = []
     for projection in selected(context.args):
-        progress = Progress(context.stderr, f"rebuild {projection.name}", unit=" events")
         unwritable: dict[tuple[str, str], Unwritable] = {}
         version = rebuild(
             context.events,
             context.read_models,
             projection,
-            on_progress=_reporting_to(progress),
+            on_progress=_reporting_to(progress.task(projection.name)),
             on_unwritable=_collecting_in(unwritable),
         )
-        progress.finish()
+        rebuilt.append((projection, version, unwritable))
+    progress.finish()  # the bars end before the results, which may share their terminal
+    for projection, version, unwritable in rebuilt:
         for (name, _), mark in sorted(unwritable.items()):
             context.diagnose(mark.describe(name))
         checkpoint = context.read_models.checkpoint(projection, version)
@@ -95,8 +100,9 @@ def _collecting_in(
     return collect
 
 
-def _reporting_to(progress: Progress) -> Callable[[str, int, int], None]:
-    return lambda _name, position, head: progress.update(position, head)
+def _reporting_to(task: Task) -> Callable[[str, int, int], None]:
+    """Return a rebuild's progress callback moving ``task`` to each checkpoint, of the head."""
+    return lambda _name, position, head: task.advance_to(position, head)
 
 
 def _configure(parser: argparse.ArgumentParser) -> None:
