@@ -320,6 +320,7 @@ class Projector:
         on_recovery: Callable[[Outage, float], None] | None = None,
         backoff: Backoff | None = None,
         presence: Presence | None = None,
+        on_progress: Callable[[str, int], None] | None = None,
     ) -> None:
         """Keep folding new events until ``should_stop()``; ``wait(s)`` idles between polls.
 
@@ -335,7 +336,8 @@ class Projector:
 
         ``presence``, if given, keeps this worker's report in the read-model store (see
         :mod:`projections.presence`): written first, renewed between steps, and marked
-        stopped at the end unless the store is away then.
+        stopped at the end unless the store is away then. ``on_progress(projection,
+        checkpoint)`` is told of every batch folded, as :meth:`catch_up` tells it.
         """
 
         def outage(now: Outage) -> None:
@@ -357,18 +359,28 @@ class Projector:
         if presence is not None:
             retrier.call(presence.start)
         while not should_stop():
-            if retrier.call(lambda: self._one_pass(beat, should_stop)) == 0:
+            if retrier.call(lambda: self._one_pass(beat, should_stop, on_progress)) == 0:
                 wait(POLL_SECONDS)
         if presence is not None:
             presence.stop()
 
-    def _one_pass(self, beat: Callable[[], None], should_stop: Callable[[], bool]) -> int:
+    def _one_pass(
+        self,
+        beat: Callable[[], None],
+        should_stop: Callable[[], bool],
+        on_progress: Callable[[str, int], None] | None,
+    ) -> int:
         """Run one pass of :meth:`catch_up`, with ``beat()`` after each step and at the end.
 
         After a failure, forget the reads in hand.
         """
         try:
-            folded = self.catch_up(lambda _name, _position: beat(), should_stop)
+            def progressed(name: str, position: int) -> None:
+                beat()
+                if on_progress is not None:
+                    on_progress(name, position)
+
+            folded = self.catch_up(progressed, should_stop)
             beat()
             return folded
         except StoreError:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from cirec.cli.context import Command, Context
 from cirec.cli.numbers import positive
@@ -10,6 +13,7 @@ from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
 from cirec.cli.stopping import stop_on_signals
 from projections.presence import Presence
+from projections.projection import Projection
 from projections.retrying import MAX_DELAY_SECONDS, Outage, Retrier
 from projections.unwritable import Unwritable
 from projections.worker import DEFAULT_BATCH_SIZE, Projector
@@ -92,6 +96,7 @@ def run(context: Context) -> int:
             presence = Presence(
                 context.read_models, tuple(projection.name for projection in projections)
             )
+            report_folded = FoldedReport(context.diagnose, checkpoints(context, projections))
             for past, now in opening:  # the wait for the store counts as an outage too
                 presence.on_recovery(past, now)
             projector.follow(
@@ -100,6 +105,7 @@ def run(context: Context) -> int:
                 on_outage=outage,
                 on_recovery=recovery,
                 presence=presence,
+                on_progress=report_folded.folded,
             )
         context.diagnose("stopped")
     else:
@@ -150,6 +156,46 @@ def run(context: Context) -> int:
         else:
             context.out(f"{projection.name}: checkpoint {checkpoint}")
     return 130 if stop.is_set() and not context.args.follow else 0
+
+
+def checkpoints(context: Context, projections: Sequence[Projection[Any]]) -> dict[str, int]:
+    """Return the checkpoint of each projection's active version."""
+    store = context.read_models
+    return {p.name: store.checkpoint(p, store.active_version(p)) for p in projections}
+
+
+class FoldedReport:
+    """What a following worker says it has folded, on stderr.
+
+    A line at its first batch, then at most one every :data:`REPORT_SECONDS` while it
+    folds, none while it idles; each counts the events folded since the last line.
+    """
+
+    def __init__(
+        self,
+        say: Callable[[str], None],
+        checkpoints: dict[str, int],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._say = say
+        self._clock = clock
+        self._reached = dict(checkpoints)
+        self._folded = 0
+        self._said: float | None = None
+
+    def folded(self, projection: str, checkpoint: int) -> None:
+        """Count the batch that took ``projection`` to ``checkpoint``; say so if it is time."""
+        self._folded += checkpoint - self._reached.get(projection, checkpoint)
+        self._reached[projection] = checkpoint
+        now = self._clock()
+        if self._said is None or now - self._said >= REPORT_SECONDS:
+            reached = ", ".join(f"{name} {at}" for name, at in sorted(self._reached.items()))
+            self._say(f"folded {self._folded} events since the last report; at {reached}")
+            self._folded = 0
+            self._said = now
+
+
+REPORT_SECONDS = 5.0
 
 
 COMMAND = Command("project", run, configure)

@@ -11,10 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from cirec.cli.project import REPORT_SECONDS, FoldedReport
 from cirec.config import open_read_models, open_store
 from eventstore.recorder import Recorder
 from projections.sessions import SESSIONS
 from tests.cli.helpers import ROOT, TIMEOUT_SECONDS, cirec, command
+from tests.faults.processes import Worker
 
 DEADLINE_SECONDS = 30.0
 
@@ -80,3 +82,29 @@ def assert_reported_stopped(url: str, name: str) -> None:
     assert (worker, projections, state, unit, ago) == (name, "sessions", "stopped", "s", "ago")
     assert abs(int(seen) - report["seen_seconds_ago"]) <= 60  # two runs of status apart
     assert (outages, last_outage) == ("0", "-")
+
+
+def test_follow_says_what_it_folds(store_url: str) -> None:
+    # Before, a following worker printed nothing between its first line and "stopped".
+    worker = Worker(command("--db", store_url, "project", "--follow", "--projection", "sessions"))
+    try:
+        worker.stderr.wait_for("following the log")
+        open_session(store_url, "c0ffee1")
+        worker.stderr.wait_for("folded 1 events since the last report; at sessions 1")
+    finally:
+        text = worker.finish(stop=True)
+    assert "Traceback" not in text
+
+
+def test_the_folded_report_speaks_at_most_every_few_seconds() -> None:
+    said: list[str] = []
+    now = [100.0]
+    report = FoldedReport(said.append, {"sessions": 10, "jobs_history": 4}, lambda: now[0])
+    report.folded("sessions", 30)  # the first batch: said at once
+    report.folded("jobs_history", 24)
+    now[0] += REPORT_SECONDS
+    report.folded("sessions", 31)
+    assert said == [
+        "folded 20 events since the last report; at jobs_history 4, sessions 30",
+        "folded 21 events since the last report; at jobs_history 24, sessions 31",
+    ]
