@@ -375,6 +375,7 @@ class Projector:
         After a failure, forget the reads in hand.
         """
         try:
+
             def progressed(name: str, position: int) -> None:
                 beat()
                 if on_progress is not None:

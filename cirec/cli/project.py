@@ -83,7 +83,10 @@ def run(context: Context) -> int:
                 opening.append((past, now))
 
             retrier = Retrier(stop.wait, stop.is_set, on_outage=outage, on_recovery=opened)
-            if retrier.call(lambda: (context.events, context.read_models)) is None:
+            # Reading the checkpoints may create the first versions: a write, so a full disk
+            # at start is waited out here too.
+            started = retrier.call(lambda: checkpoints(context, projections))
+            if started is None:
                 context.diagnose("stopped")
                 return 0
             projector = Projector(
@@ -96,7 +99,7 @@ def run(context: Context) -> int:
             presence = Presence(
                 context.read_models, tuple(projection.name for projection in projections)
             )
-            report_folded = FoldedReport(context.diagnose, checkpoints(context, projections))
+            report_folded = FoldedReport(context.diagnose, started)
             for past, now in opening:  # the wait for the store counts as an outage too
                 presence.on_recovery(past, now)
             projector.follow(
@@ -117,10 +120,7 @@ def run(context: Context) -> int:
             on_unwritable=report,
         )
         head = context.events.head()
-        started = {
-            p.name: context.read_models.checkpoint(p, context.read_models.active_version(p))
-            for p in projections
-        }
+        started = checkpoints(context, projections)
         reached = dict(started)
         # A bar per projection: they take turns, so one bar over all of them would go back.
         progress = Progress(context.stderr)

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from cirec.config import open_read_models
+from tests.faults.checks import assert_log_whole, assert_read_models_sound, seconds_to_lag_zero
 from tests.faults.processes import assert_recovered, follower, wait_for_acks, writer
 
 DISK_BYTES = 64 * 1024 * 1024
@@ -81,3 +83,26 @@ def test_the_writer_and_the_follower_wait_out_a_full_disk(small_disk: Path) -> N
     finally:
         writing.kill()
         following.kill()
+
+
+def test_a_follower_started_on_a_full_disk_waits_for_room(small_disk: Path) -> None:
+    # Its first reads may create the read models' first versions: a write. In one CI run a
+    # follower that came up as the disk filled exited 1 on it, from reading the checkpoints
+    # outside the retries; this starts one on a disk already full.
+    url = f"sqlite://{small_disk / 'events.sqlite3'}"
+    acks = small_disk.parent / "acks"
+    writer(url, FILL_AFTER, acks).finish(stop=False)
+    with open_read_models(url):
+        pass  # its tables exist; its first versions do not yet
+    filler = fill(small_disk)
+    following = follower(url)
+    try:
+        following.stderr.wait_for("store unavailable")
+        filler.unlink()
+        following.stderr.wait_for("store back after")
+        seconds_to_lag_zero(url, assert_log_whole(url, acks))
+        reported = following.finish(stop=True)
+    finally:
+        following.kill()
+    assert "cirec: error" not in reported
+    assert_read_models_sound(url)
