@@ -57,12 +57,13 @@ def small_disk(tmp_path: Path) -> Iterator[Path]:
 
 def fill(disk: Path) -> Path:
     """Write a file on ``disk`` until the disk refuses more; return it."""
+    # Unbuffered: with a buffer, the bytes a full disk refused stay in it and closing the
+    # file tries them again, raising ENOSPC out of the ``with`` (a red CI run did).
     filler = disk / "filler"
     chunk = b"\0" * (64 * 1024)
-    with filler.open("wb") as out, contextlib.suppress(OSError):
-        while True:
-            out.write(chunk)
-            out.flush()
+    with filler.open("wb", buffering=0) as out, contextlib.suppress(OSError):
+        while out.write(chunk):
+            pass
     return filler
 
 
