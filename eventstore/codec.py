@@ -35,7 +35,15 @@ from eventstore.records import Metadata, NewEvent, RecordedEvent
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
 """Turns the ``data`` of schema version N into that of version N + 1."""
 
-UPCASTERS: dict[tuple[str, int], Upcaster] = {}
+
+def _chunk_of_attempt_one(data: dict[str, Any]) -> dict[str, Any]:
+    """``JobLogChunkAppended`` v1 -> v2: chunks written before attempts were named are of 1."""
+    return {"attempt": 1, **data}
+
+
+UPCASTERS: dict[tuple[str, int], Upcaster] = {
+    ("JobLogChunkAppended", 1): _chunk_of_attempt_one,
+}
 """(type, version N) -> upcaster to N + 1. Add one here whenever a ``SCHEMA_VERSION`` grows."""
 
 

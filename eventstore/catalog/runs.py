@@ -125,12 +125,24 @@ class JobStarted(JobEvent):
 
 @frozen(kw_only=True)
 class JobLogChunkAppended(JobEvent):
-    """The next piece of a job's log: chunks are numbered 0, 1, 2 … in output order."""
+    """The next piece of a job's log: each attempt's chunks are numbered 0, 1, 2 … in order.
 
-    chunk_index: int = documented("Position of this chunk in the job's log.", v.integer(minimum=0))
+    Version 2 added ``attempt``; a version 1 chunk is read as one of attempt 1.
+    """
+
+    SCHEMA_VERSION: ClassVar[int] = 2
+
+    chunk_index: int = documented(
+        "Position of this chunk in its attempt's log (0, 1, 2 …).", v.integer(minimum=0)
+    )
     content: str = documented(
         f"The text of the chunk (at most {MAX_LOG_CHUNK} characters).",
         v.text(max_length=MAX_LOG_CHUNK),
+    )
+    attempt: int = field(
+        default=1,
+        validator=v.integer(minimum=1, maximum=1000),
+        metadata={"doc": "The attempt of the job this output belongs to (its `JobStarted`'s)."},
     )
 
 
