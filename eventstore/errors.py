@@ -38,6 +38,22 @@ class InvalidEventError(InvalidArgumentError):
         return InvalidEventError(field, self.reason, self.value)
 
 
+class LifecycleError(InvalidEventError):
+    """Raised when a run's history forbids an event: it names the event, the field and the run.
+
+    ``event_type`` is the refused event's type, ``run_id`` its run, ``field`` the field at
+    fault (``data.status``, ``data.chunk_index``, ``type`` when the event itself may not
+    come now …), ``reason`` why, ``value`` what was given. Nothing of the event is stored.
+    """
+
+    def __init__(
+        self, field: str, reason: str, value: Any = None, *, event_type: str, run_id: object
+    ) -> None:
+        super().__init__(field, f"{event_type} of run {run_id}: {reason}", value)
+        self.event_type = event_type
+        self.run_id = run_id
+
+
 class UnknownRunError(InvalidArgumentError):
     """Raised when no run with the ``run_id`` given was started in the store; names it.
 

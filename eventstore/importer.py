@@ -7,6 +7,12 @@ batch only ever holds lines that passed validation; if the store refuses a batch
 stored by an earlier, partial import, say), its lines are appended one by one so each
 gets its own verdict. Appending is idempotent by ``event_id``: importing the same lines
 again stores nothing new and reports the original positions.
+
+The lines of a run pass the run gate (:mod:`eventstore.run_gate`) as the recorder's
+events do: each is checked against its run's history and the lines before it in the
+batch, a line the run forbids is reported with the field at fault, and the batch is
+appended at the run's stream version it was checked against (checked again when another
+writer moved the run on first).
 """
 
 from __future__ import annotations
@@ -18,15 +24,20 @@ from uuid import UUID
 
 from attrs import frozen
 
+from eventstore.catalog import DomainEvent, RunStarted
+from eventstore.catalog.runs import RunEvent
 from eventstore.codec import Codec
 from eventstore.errors import (
     AppendTooLargeError,
     DuplicateEventError,
     InvalidEventError,
+    LifecycleError,
+    StoreError,
     WrongExpectedVersionError,
 )
 from eventstore.recording import expected_version_for
-from eventstore.records import ANY, ExpectedVersion, NewEvent
+from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent
+from eventstore.run_gate import MAX_RACES, Pending, RunGate, Verdict
 from eventstore.store import EventStore
 
 MAX_BATCH = 500
@@ -62,6 +73,7 @@ class _Parsed:
     line: int
     stream_id: str
     record: NewEvent
+    event: DomainEvent
     expected: ExpectedVersion
 
 
@@ -75,6 +87,7 @@ def import_lines(
     store itself (unreachable, …) are raised, not reported per line.
     """
     codec = codec or Codec()
+    gate = RunGate(store, codec)
     batch: list[_Parsed] = []
     for number, text in lines:
         if not text.strip():
@@ -89,11 +102,11 @@ def import_lines(
             or batch[0].expected is not ANY
             or len(batch) >= MAX_BATCH
         ):
-            yield from _flush(store, batch)
+            yield from _flush(store, gate, batch)
             batch = []
         batch.append(parsed)
     if batch:
-        yield from _flush(store, batch)
+        yield from _flush(store, gate, batch)
 
 
 def _parse(codec: Codec, number: int, text: str) -> _Parsed | Rejected:
@@ -110,11 +123,25 @@ def _parse(codec: Codec, number: int, text: str) -> _Parsed | Rejected:
         line=number,
         stream_id=event.stream_id,
         record=record,
+        event=event,
         expected=expected_version_for(event),
     )
 
 
-def _flush(store: EventStore, batch: list[_Parsed]) -> Iterator[Outcome]:
+def _flush(store: EventStore, gate: RunGate, batch: list[_Parsed]) -> Iterator[Outcome]:
+    first = batch[0].event
+    if isinstance(first, RunEvent):
+        yield from _flush_run(store, gate, first.run_id, batch)
+        return
+    if isinstance(first, RunStarted):
+        try:
+            stored = gate.check_start(first, batch[0].record.event_id)
+        except LifecycleError as exc:
+            yield _rejected(batch[0], exc)
+            return
+        if stored is not None:
+            yield _appended(batch[0], stored.positions[0], already_stored=True)
+            return
     if len(batch) == 1:
         yield _append_one(store, batch[0])
         return
@@ -133,12 +160,18 @@ def _append_one(store: EventStore, parsed: _Parsed) -> Outcome:
         result = store.append(parsed.stream_id, [parsed.record], parsed.expected)
     except WrongExpectedVersionError as exc:
         return Rejected(line=parsed.line, field="data.run_number", problem=str(exc))
-    except DuplicateEventError as exc:
-        return Rejected(line=parsed.line, field="event_id", problem=exc.reason)
-    except (AppendTooLargeError, InvalidEventError) as exc:
-        field = exc.field if isinstance(exc, InvalidEventError) else "data"
-        return Rejected(line=parsed.line, field=field, problem=str(exc))
+    except (DuplicateEventError, AppendTooLargeError, InvalidEventError) as exc:
+        return _refused_by_store(parsed, exc)
     return _appended(parsed, result.positions[0], result.already_stored)
+
+
+def _refused_by_store(
+    parsed: _Parsed, exc: DuplicateEventError | AppendTooLargeError | InvalidEventError
+) -> Rejected:
+    if isinstance(exc, DuplicateEventError):
+        return Rejected(line=parsed.line, field="event_id", problem=exc.reason)
+    field = exc.field if isinstance(exc, InvalidEventError) else "data"
+    return Rejected(line=parsed.line, field=field, problem=str(exc))
 
 
 def _appended(parsed: _Parsed, position: int, already_stored: bool) -> Appended:
@@ -149,3 +182,59 @@ def _appended(parsed: _Parsed, position: int, already_stored: bool) -> Appended:
         position=position,
         already_stored=already_stored,
     )
+
+
+def _flush_run(
+    store: EventStore, gate: RunGate, run_id: UUID, batch: list[_Parsed]
+) -> Iterator[Outcome]:
+    """Check a batch of one run's lines against the run, then append the ones it allows."""
+    for _ in range(MAX_RACES):
+        # One stream, so every event of the batch is one of the run's.
+        events = [(p.event, p.record.event_id) for p in batch if isinstance(p.event, RunEvent)]
+        sifted = gate.sift(run_id, events)
+        accepted = [p for p, verdict in zip(batch, sifted.verdicts, strict=True) if verdict is None]
+        try:
+            result = (
+                store.append(batch[0].stream_id, [p.record for p in accepted], sifted.version)
+                if accepted
+                else None
+            )
+        except WrongExpectedVersionError:
+            continue  # another writer moved the run on: check the batch again
+        except (DuplicateEventError, AppendTooLargeError) as exc:
+            if len(batch) == 1:
+                yield _refused_by_store(batch[0], exc)
+                return
+            for parsed in batch:
+                yield from _flush_run(store, gate, run_id, [parsed])
+            return
+        yield from _outcomes(batch, sifted.verdicts, accepted, result)
+        return
+    raise StoreError(
+        store.backend, f"importing lines of run {run_id}", f"the run moved on {MAX_RACES} times"
+    )
+
+
+def _outcomes(
+    batch: list[_Parsed],
+    verdicts: tuple[Verdict, ...],
+    accepted: list[_Parsed],
+    result: AppendResult | None,
+) -> Iterator[Outcome]:
+    positions = dict(
+        zip((p.record.event_id for p in accepted), result.positions if result else (), strict=True)
+    )
+    for parsed, verdict in zip(batch, verdicts, strict=True):
+        if verdict is None:
+            position = positions[parsed.record.event_id]
+            yield _appended(parsed, position, already_stored=bool(result and result.already_stored))
+        elif isinstance(verdict, LifecycleError):
+            yield _rejected(parsed, verdict)
+        elif isinstance(verdict, Pending):
+            yield _appended(parsed, positions[verdict.event_id], already_stored=True)
+        else:
+            yield _appended(parsed, verdict.positions[0], already_stored=True)
+
+
+def _rejected(parsed: _Parsed, exc: LifecycleError) -> Rejected:
+    return Rejected(line=parsed.line, field=exc.field, problem=exc.reason)

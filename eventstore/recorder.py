@@ -30,6 +30,7 @@ from eventstore.clock import utc_now
 from eventstore.codec import Codec
 from eventstore.job_log import JobLog
 from eventstore.recording import Receipt, expected_version_for
+from eventstore.run_gate import RunGate
 from eventstore.run_recording import (
     START_RUN_DEADLINE_SECONDS,
     RunHandle,
@@ -66,8 +67,9 @@ class Recorder(RunRecorder):
         new_id: Callable[[], UUID] = uuid4,
     ) -> None:
         self._store = store
-        self._actor = actor
         self._codec = codec or Codec()
+        self._gate = RunGate(store, self._codec)
+        self._actor = actor
         self._clock = clock
         self._new_id = new_id
 

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import time
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from attrs import frozen
 
-from eventstore import streams
+from eventstore import lifecycle, streams
 from eventstore.catalog import (
     DomainEvent,
     JobFinished,
@@ -37,20 +37,16 @@ from eventstore.errors import (
     UnknownRunError,
     WrongExpectedVersionError,
 )
+
+__all__ = ["START_RUN_DEADLINE_SECONDS", "RunHandle", "RunRecorder", "run_started_event_id"]
 from eventstore.job_log import JobLog
+from eventstore.lifecycle import RunState
 from eventstore.recording import EventRecorder, Receipt
+from eventstore.records import ANY, Metadata, NewEvent
+from eventstore.run_ledger import run_started_event_id
 
 # How long start_run keeps competing for a run number before it reports the contention.
 START_RUN_DEADLINE_SECONDS = 30.0
-
-
-def run_started_event_id(run_id: UUID) -> UUID:
-    """Return the ``event_id`` of the ``RunStarted`` of ``run_id``: always the same for a run.
-
-    Derived from the run, so a retried start of the same run is the same event, and an
-    emitter that chose the run's id knows its start's event id without asking the store.
-    """
-    return uuid5(run_id, "RunStarted")
 
 
 @frozen(kw_only=True)
@@ -98,8 +94,10 @@ class RunRecorder(EventRecorder):
         event_id = run_started_event_id(run_id)
         stream = streams.pipeline_stream(repo_name, repo_url, pipeline_name)
         deadline = time.monotonic() + START_RUN_DEADLINE_SECONDS
+        found = self._gate.start(run_id)
         while True:
-            number = self._store.stream_version(stream) + 1
+            # A start retried after it was stored keeps its number, and is checked as is.
+            number = found[0].run_number if found else self._store.stream_version(stream) + 1
             event = RunStarted(
                 run_id=run_id,
                 run_number=number,
@@ -151,12 +149,10 @@ class RunRecorder(EventRecorder):
             raise InvalidArgumentError(
                 "run_id", f"expected a UUID, got {type(run_id).__name__}", run_id
             )
-        stored = self._store.read_event(run_started_event_id(run_id))
-        if stored is None:
+        found = self._gate.start(run_id)
+        if found is None:
             raise UnknownRunError(run_id)
-        event = self._codec.decode(stored)
-        if not isinstance(event, RunStarted) or event.run_id != run_id:
-            raise UnknownRunError(run_id)
+        event, stored = found
         return RunHandle(
             run_id=run_id,
             run_number=event.run_number,
@@ -173,28 +169,20 @@ class RunRecorder(EventRecorder):
             ),
         )
 
-    def _previous_event(self, run: RunHandle) -> UUID:
-        """Return the id of the run's last stored event: its stream's last, or its start.
-
-        Two store reads (the stream's version, then its last event), so the thread is
-        the same whichever recorder recorded the steps before.
-        """
-        stream = streams.run_stream(run.run_id)
-        version = self._store.stream_version(stream)
-        if version == 0:
-            return run.started.event_id
-        last = next(iter(self._store.read_stream(stream, after_version=version - 1)), None)
-        return run.started.event_id if last is None else last.event_id
-
     def _record_in_run(
         self, run: RunHandle, event: DomainEvent, event_id: UUID | None = None
     ) -> Receipt:
-        return self.record(
-            event,
-            event_id=event_id,
-            correlation_id=run.run_id,
-            causation_id=self._previous_event(run),
-        )
+        """Record a step of ``run``, caused by the run's latest event as the store holds it."""
+        event_id = event_id or self._new_id()
+
+        def record_for(state: RunState | None) -> NewEvent:
+            causation = state.last_event_id if state else run.started.event_id
+            metadata = Metadata(
+                correlation_id=run.run_id, causation_id=causation, actor=self._actor
+            )
+            return self._new_record(event, event_id, metadata)
+
+        return self._append(event, event_id, record_for, ANY)
 
     def start_stage(self, run: RunHandle, stage_name: str) -> Receipt:
         """Record that a stage of ``run`` started."""
@@ -235,13 +223,19 @@ class RunRecorder(EventRecorder):
         *,
         chunk_index: int,
         content: str,
+        attempt: int | None = None,
         event_id: UUID | None = None,
     ) -> Receipt:
-        """Record chunk ``chunk_index`` of a job's log (chunks are numbered 0, 1, 2 …).
+        """Record chunk ``chunk_index`` of a job's log (each attempt's are numbered 0, 1, 2 …).
 
         For callers that number their chunks; :meth:`job_log` numbers them itself.
-        ``event_id`` makes a retry idempotent, as for :meth:`record`.
+        ``attempt`` defaults to the job's latest, as the store holds it. A chunk sent
+        again with the same text appends nothing; with other text, or out of order, it
+        is refused (:class:`~eventstore.errors.LifecycleError`). ``event_id`` makes a
+        retry idempotent, as for :meth:`record`.
         """
+        if attempt is None:
+            attempt = self._latest_attempt(run, stage_name, job_name)
         return self._record_in_run(
             run,
             JobLogChunkAppended(
@@ -250,6 +244,7 @@ class RunRecorder(EventRecorder):
                 job_name=job_name,
                 chunk_index=chunk_index,
                 content=content,
+                attempt=attempt,
             ),
             event_id,
         )
@@ -257,21 +252,13 @@ class RunRecorder(EventRecorder):
     def job_log(self, run: RunHandle, stage_name: str, job_name: str) -> JobLog:
         """Return a writer of a job's log whose ``write(content)`` numbers the chunks itself.
 
-        Numbering starts after the last chunk the run's stream holds for this job (0 if
-        none), read from the store now: a log continued from another process, or after a
+        It writes to the job's latest attempt, after the last chunk the store holds of
+        it (0 if none), as read now: a log continued from another process, or after a
         restart, goes on where it stopped. One writer per job at a time.
         """
-        last = -1
-        for stored in self._store.read_stream(streams.run_stream(run.run_id)):
-            if stored.type != JobLogChunkAppended.__name__:
-                continue
-            chunk = self._codec.decode(stored)
-            if (
-                isinstance(chunk, JobLogChunkAppended)
-                and (chunk.stage_name, chunk.job_name) == (stage_name, job_name)
-                and chunk.chunk_index > last
-            ):
-                last = chunk.chunk_index
+        state = self._gate.state(run.run_id)
+        job = lifecycle.job_of(state, stage_name, job_name) if state else None
+        attempt = job.attempt if job else 1
 
         def append(chunk_index: int, content: str, event_id: UUID) -> Receipt:
             return self.append_log(
@@ -280,10 +267,17 @@ class RunRecorder(EventRecorder):
                 job_name,
                 chunk_index=chunk_index,
                 content=content,
+                attempt=attempt,
                 event_id=event_id,
             )
 
-        return JobLog(append, run.run_id, stage_name, job_name, next_index=last + 1)
+        next_index = len(job.chunks) if job else 0
+        return JobLog(append, run.run_id, stage_name, job_name, next_index=next_index)
+
+    def _latest_attempt(self, run: RunHandle, stage_name: str, job_name: str) -> int:
+        state = self._gate.state(run.run_id)
+        job = lifecycle.job_of(state, stage_name, job_name) if state else None
+        return job.attempt if job else 1
 
     def finish_job(
         self, run: RunHandle, stage_name: str, job_name: str, status: StatusValue

@@ -38,3 +38,12 @@ def composite(parts: Iterable[str]) -> str:
     if seen - {Status.SUCCESS.value}:
         return Status.CANCELED.value
     return Status.SUCCESS.value
+
+
+def canceled_status(parts: Iterable[str]) -> str:
+    """Return the status of a stage or run canceled before its end: failed, else canceled.
+
+    A failure among its parts stays its status; otherwise it is ``canceled``, even when
+    every part so far succeeded, since it did not run to its end.
+    """
+    return Status.FAILED.value if Status.FAILED.value in set(parts) else Status.CANCELED.value

@@ -14,20 +14,26 @@ def test_a_bad_line_between_good_lines_of_one_stream_leaves_them_stored(
     store: EventStore, tmp_path: Path
 ) -> None:
     lines = day_lines(tmp_path)
-    run_stream = [line for line in lines if json.loads(line)["type"] == "JobLogChunkAppended"][:4]
-    bad = json.loads(run_stream[1])
+    first_chunk = next(
+        i for i, line in enumerate(lines) if json.loads(line)["type"] == "JobLogChunkAppended"
+    )
+    # A run's start, its stage and job, then two chunks of its log, one line broken between.
+    start = next(i for i, line in enumerate(lines) if json.loads(line)["type"] == "RunStarted")
+    good = lines[start : first_chunk + 2]
+    bad = json.loads(good[-1])
     del bad["data"]["content"]
-    numbered = list(enumerate([run_stream[0], json.dumps(bad), *run_stream[2:]], start=1))
+    numbered = list(enumerate([*good[:-1], json.dumps(bad), good[-1]], start=1))
+    broken = len(good)
 
     outcomes = list(import_lines(store, numbered))
 
-    missing = Rejected(line=2, field="data.content", problem="required field is missing")
-    assert outcomes[0] == missing
+    missing = Rejected(line=broken, field="data.content", problem="required field is missing")
+    assert missing in outcomes
     appended = [o for o in outcomes if isinstance(o, Appended)]
-    assert [o.line for o in appended] == [1, 3, 4]
-    assert [o.position for o in appended] == [1, 2, 3]
+    assert [o.line for o in appended] == [n for n, _ in numbered if n != broken]
+    assert [o.position for o in appended] == list(range(1, len(good) + 1))
     assert [str(e.event_id) for e in store.read_all()] == [
-        json.loads(run_stream[i])["event_id"] for i in (0, 2, 3)
+        json.loads(line)["event_id"] for line in good
     ]
 
 

@@ -27,7 +27,7 @@ from eventstore.errors import (
     UnknownRunError,
     WrongExpectedVersionError,
 )
-from eventstore.recorder import Recorder, RunHandle
+from eventstore.recorder import Recorder, RunHandle, run_started_event_id
 from eventstore.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,8 +105,9 @@ def test_emit_refuses_a_run_number_out_of_sequence(store: EventStore) -> None:
     raw = json_converter.unstructure(stored)
     for key in ("stream_id", "stream_version", "position", "recorded_at"):
         del raw[key]
-    raw["event_id"] = str(uuid.uuid4())
-    raw["data"]["run_id"] = str(uuid.uuid4())
+    run_id = uuid.uuid4()
+    raw["event_id"] = str(run_started_event_id(run_id))
+    raw["data"]["run_id"] = str(run_id)
     for wrong in (1, 3):
         raw["data"]["run_number"] = wrong
         with pytest.raises(WrongExpectedVersionError):
@@ -153,15 +154,15 @@ def test_statuses_and_triggers_may_be_given_by_their_values(store: EventStore) -
     recorder.start_stage(run, "test")
     recorder.start_job(run, "test", "unit")
     recorder.finish_job(run, "test", "unit", "failed")
-    recorder.finish_stage(run, "test", "success")
-    recorder.finish_run(run, "canceled")
+    recorder.finish_stage(run, "test", "failed")
+    recorder.finish_run(run, "failed")
     decoded = [Codec().decode(e) for e in store.read_all()]
     assert isinstance(decoded[0], RunStarted)
     assert decoded[0].trigger is Trigger.PULL_REQUEST
     statuses = [
         e.status for e in decoded if isinstance(e, JobFinished | StageFinished | RunFinished)
     ]
-    assert statuses == [Status.FAILED, Status.SUCCESS, Status.CANCELED]
+    assert statuses == [Status.FAILED, Status.FAILED, Status.FAILED]
     assert all(type(s) is Status for s in statuses)
 
 
@@ -171,6 +172,8 @@ def test_a_status_that_is_no_value_is_refused_naming_the_field(
 ) -> None:
     recorder = Recorder(store, actor="engine")
     run = start(recorder)
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
     with pytest.raises(InvalidEventError) as caught:
         recorder.finish_job(run, "test", "unit", wrong)  # type: ignore[arg-type]  # on purpose
     assert caught.value.field == "status"
@@ -187,8 +190,8 @@ def test_a_status_that_is_no_value_is_refused_naming_the_field(
         )
     assert trigger.value.field == "trigger"
     assert "'push'" in trigger.value.reason
-    assert store.head() == 1  # nothing refused was stored; the value itself is accepted:
-    assert recorder.finish_job(run, "test", "unit", "failed").position == 2
+    assert store.head() == 3  # nothing refused was stored; the value itself is accepted:
+    assert recorder.finish_job(run, "test", "unit", "failed").position == 4
 
 
 def test_a_run_is_recorded_in_turn_by_recorders_on_separate_stores(store_url: str) -> None:
@@ -204,10 +207,9 @@ def test_a_run_is_recorded_in_turn_by_recorders_on_separate_stores(store_url: st
         second.start_job(run=continued, stage_name="test", job_name="unit")
         first.finish_job(run, "test", "unit", "success")
         second.finish_stage(continued, "test", "success")
-        first.cancel_run(run)
-        second.finish_run(continued, "canceled")
+        second.finish_run(continued, "success")
         log = list(first_store.read_all())
-    actors = ["engine", "engine", "runner", "engine", "runner", "engine", "runner"]
+    actors = ["engine", "engine", "runner", "engine", "runner", "runner"]
     assert [e.metadata.actor for e in log] == actors
     causes = [e.metadata.causation_id for e in log]
     assert causes == [None, *[e.event_id for e in log[:-1]]]
@@ -242,12 +244,14 @@ def test_a_job_log_numbers_its_chunks_and_goes_on_where_another_process_stopped(
     with open_store(store_url) as first_store, open_store(store_url) as second_store:
         first = Recorder(first_store, actor="runner-1")
         run = start(first)
+        first.start_stage(run, "test")
         first.start_job(run, "test", "unit")
+        first.start_job(run, "test", "lint")
         log = first.job_log(run, "test", "unit")
         assert log.next_index == 0
         log.write("a")
         log.write("b")
-        first.append_log(run, "test", "lint", chunk_index=7, content="other job")
+        first.append_log(run, "test", "lint", chunk_index=0, content="other job")
         # Another runner takes the job over; it knows only the run's id.
         second = Recorder(second_store, actor="runner-2")
         continued = second.job_log(second.continue_run(run.run_id), "test", "unit")
@@ -255,7 +259,7 @@ def test_a_job_log_numbers_its_chunks_and_goes_on_where_another_process_stopped(
         continued.write("c")
         # A caller that numbers its own chunks still can, and the writers go on after it.
         second.append_log(run, "test", "unit", chunk_index=3, content="d")
-        assert first.job_log(run, "test", "unit").write("e").stream_version == 7
+        assert first.job_log(run, "test", "unit").write("e").stream_version == 9
         assert first.job_log(run, "test", "other").next_index == 0
         chunks = [
             (e.data["job_name"], e.data["chunk_index"], e.data["content"])
@@ -265,7 +269,7 @@ def test_a_job_log_numbers_its_chunks_and_goes_on_where_another_process_stopped(
     assert chunks == [
         ("unit", 0, "a"),
         ("unit", 1, "b"),
-        ("lint", 7, "other job"),
+        ("lint", 0, "other job"),
         ("unit", 2, "c"),
         ("unit", 3, "d"),
         ("unit", 4, "e"),
@@ -275,12 +279,14 @@ def test_a_job_log_numbers_its_chunks_and_goes_on_where_another_process_stopped(
 def test_a_chunk_written_twice_at_one_number_is_stored_once(store: EventStore) -> None:
     recorder = Recorder(store, actor="runner")
     run = start(recorder)
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
     # Two writers that started from the same point: the second finds the number taken.
     one, two = recorder.job_log(run, "test", "unit"), recorder.job_log(run, "test", "unit")
     first = one.write("output\n")
     again = two.write("output\n")
     assert (again.already_stored, again.position) == (True, first.position)
-    assert store.head() == 2
+    assert store.head() == 4
     with pytest.raises(InvalidEventError):
         one.write(42)  # type: ignore[arg-type]  # on purpose: refused, takes no number
-    assert one.write("more\n").stream_version == 2
+    assert one.write("more\n").stream_version == 4

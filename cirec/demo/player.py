@@ -187,5 +187,4 @@ def _cancel(recorder: Recorder, run: RunHandle, stage: str, job: Job, actor: str
         recorder.start_job(run, stage, job.name),
         recorder.append_log(run, stage, job.name, chunk_index=0, content=f"$ {job.script}\n"),
         recorder.cancel_run(run, reason=f"canceled by {actor}: wrong cluster"),
-        recorder.finish_run(run, Status.CANCELED),
     ]

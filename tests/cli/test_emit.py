@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 
 from cirec.config import open_store
+from eventstore.run_ledger import run_started_event_id
 from tests.cli.helpers import cirec, day_lines, json_lines
 
 
@@ -94,7 +96,9 @@ def test_a_run_number_already_taken_is_rejected_naming_it(store_url: str, tmp_pa
     run_started = next(line for line in lines if json.loads(line)["type"] == "RunStarted")
     assert cirec("--db", store_url, "emit", run_started).returncode == 0
     taken = json.loads(run_started)
-    taken["event_id"] = "00000000-0000-4000-8000-0000000000aa"
+    other_run = uuid.UUID("00000000-0000-4000-8000-0000000000aa")
+    taken["data"]["run_id"] = str(other_run)
+    taken["event_id"] = str(run_started_event_id(other_run))
 
     result = cirec("--db", store_url, "emit", json.dumps(taken))
 

@@ -177,7 +177,7 @@ def test_show_log_follow_piped_gives_the_full_log(store_url: str, ci: Engine) ->
         for n in range(5):
             ci.step(f"log build compile line {n}")
             out.wait_for(f"line {n}")
-        ci.step("job-done build compile failed", "run-done failed")
+        ci.step("job-done build compile failed", "stage-done build failed", "run-done failed")
         follower.wait(timeout=TIMEOUT_SECONDS)
     finally:
         if follower.poll() is None:
