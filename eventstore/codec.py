@@ -28,7 +28,7 @@ from cattrs.errors import (
 )
 
 from eventstore.catalog import EVENT_TYPES, DomainEvent, Status, Trigger
-from eventstore.clock import to_millis
+from eventstore.clock import normalise_time
 from eventstore.errors import InvalidEventError
 from eventstore.field_paths import Step
 from eventstore.records import Metadata, NewEvent, RecordedEvent
@@ -75,15 +75,15 @@ def _structure_uuid(value: Any, _: Any) -> UUID:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        moment = datetime.fromisoformat(value)
-    else:
+    # The path of the field is cattrs' to give: the error names none of its own.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 time (e.g. 2026-01-15T09:30:00.000Z)") from None
+    elif not isinstance(value, datetime):
         raise TypeError(f"expected an ISO 8601 time string, got {type(value).__name__}")
-    if moment.tzinfo is None:
-        raise ValueError("must carry a time zone (e.g. a trailing 'Z'); got a naive time")
-    return to_millis(moment)
+    return normalise_time(value, field="")
 
 
 def _unstructure_datetime(moment: datetime) -> str:

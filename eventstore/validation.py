@@ -1,7 +1,8 @@
 """attrs validators that raise :class:`InvalidEventError` naming the attribute at fault.
 
-They check types strictly (a ``bool`` is not an ``int``, a naive datetime is not a time),
-so an event that constructs is an event every backend can store and give back unchanged.
+They check types strictly (a ``bool`` is not an ``int``), so an event that constructs is
+an event every backend can store and give back unchanged. Times are not checked here but
+normalised, on every input path, by :func:`eventstore.clock.normalise_time`.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
@@ -120,20 +120,6 @@ def to_member(enum_type: type[EnumT], value: object) -> EnumT | object:
         return enum_type(value)
     except (ValueError, TypeError):
         return value
-
-
-def utc_millis(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Accept a timezone-aware UTC datetime with no precision below the millisecond."""
-    if not isinstance(value, datetime):
-        _fail(attribute, f"expected a datetime, got {type(value).__name__}", value)
-    if value.tzinfo is None or value.utcoffset() is None:
-        _fail(attribute, "must be timezone-aware (UTC); got a naive datetime", value)
-    if value.utcoffset() != UTC.utcoffset(None):
-        _fail(attribute, "must be in UTC", value)
-    if value.microsecond % 1000:
-        _fail(
-            attribute, "must be truncated to milliseconds (use eventstore.clock.to_millis)", value
-        )
 
 
 def json_object(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 import attrs
 
 from eventstore.catalog import PipelineValidated
+from eventstore.clock import NAIVE_TIME
 from eventstore.codec import UPCASTERS, Codec, json_converter
 from eventstore.errors import InvalidEventError
 from tools.reference.examples import EXAMPLE_TIME, example_event, example_record
@@ -45,7 +46,14 @@ def times_section() -> str:
 digits and a trailing `Z`, e.g. `{shown}`. Milliseconds are what BSON keeps, so both
 stores give back the same values. On input, any UTC offset is accepted and converted to
 UTC, and finer digits are cut (not rounded): `{given}`
-is stored as `{kept}`. A time without a zone is refused.
+is stored as `{kept}`.
+
+One function does this for every time an event takes from outside
+(`eventstore.clock.normalise_time`): the JSON form's `occurred_at` (`Recorder.emit`,
+`cirec emit`), the recorder's clock (`Recorder(clock=…)`, which may give any aware
+`datetime`) and a `NewEvent` built by hand. So one instant is stored as one value whichever
+way it came, and a time without a zone is refused the same way on each of them, with nothing
+stored: `occurred_at: {NAIVE_TIME}`.
 """
 
 
