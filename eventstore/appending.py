@@ -64,7 +64,7 @@ def check_call(
         raise InvalidEventError("events", "an append needs at least one event", [])
     for index, event in enumerate(events):
         if not isinstance(event, NewEvent):
-            raise InvalidEventError(f"events[{index}]", "expected a NewEvent", type(event).__name__)
+            raise InvalidEventError(("events", index), "expected a NewEvent", type(event).__name__)
     # Counted in one pass: list.count per id made a 1,000-event append take ~0.5 s.
     counts = Counter(event.event_id for event in events)
     repeated = sorted(str(event_id) for event_id, n in counts.items() if n > 1)

@@ -11,7 +11,7 @@ from typing import Final
 from uuid import UUID
 
 from eventstore.errors import InvalidArgumentError
-from eventstore.validation import INT64_MAX, is_unicode
+from eventstore.validation import INT64_MAX, LONE_SURROGATE, is_unicode
 
 MAX_BATCH_SIZE: Final = 2**31 - 1
 """The largest ``batch_size`` a read may ask for (what MongoDB's ``batchSize`` holds)."""
@@ -27,7 +27,7 @@ def stream_id(value: object, *, error: type[InvalidArgumentError] = InvalidArgum
     if not value:
         raise error("stream_id", "must not be empty", value)
     if not is_unicode(value):
-        raise error("stream_id", "holds a lone surrogate, which no store can encode", value)
+        raise error("stream_id", LONE_SURROGATE, value)
     return value
 
 

@@ -28,8 +28,9 @@ from cattrs.errors import (
 )
 
 from eventstore.catalog import EVENT_TYPES, DomainEvent, Status, Trigger
-from eventstore.clock import to_millis
+from eventstore.clock import normalise_time
 from eventstore.errors import InvalidEventError
+from eventstore.field_paths import Step
 from eventstore.records import Metadata, NewEvent, RecordedEvent
 
 Upcaster = Callable[[dict[str, Any]], dict[str, Any]]
@@ -74,15 +75,15 @@ def _structure_uuid(value: Any, _: Any) -> UUID:
 
 
 def _structure_datetime(value: Any, _: Any) -> datetime:
-    if isinstance(value, datetime):
-        moment = value
-    elif isinstance(value, str):
-        moment = datetime.fromisoformat(value)
-    else:
+    # The path of the field is cattrs' to give: the error names none of its own.
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError("not an ISO 8601 time (e.g. 2026-01-15T09:30:00.000Z)") from None
+    elif not isinstance(value, datetime):
         raise TypeError(f"expected an ISO 8601 time string, got {type(value).__name__}")
-    if moment.tzinfo is None:
-        raise ValueError("must carry a time zone (e.g. a trailing 'Z'); got a naive time")
-    return to_millis(moment)
+    return normalise_time(value, field="")
 
 
 def _unstructure_datetime(moment: datetime) -> str:
@@ -137,11 +138,16 @@ def load_json(text: str) -> Any:
     return json.loads(text)
 
 
-def invalid_from(exc: BaseException, prefix: str = "") -> InvalidEventError:
-    """Translate a structuring failure into an :class:`InvalidEventError` naming its field."""
+def invalid_from(exc: BaseException, *under: Step) -> InvalidEventError:
+    """Translate a structuring failure into an :class:`InvalidEventError` naming its field.
+
+    The path is ``under``, then cattrs' steps down to the first failure, then the path of
+    that failure when it is an :class:`InvalidEventError` of its own (an attrs class
+    nested in the one structured, such as the envelope's ``metadata``).
+    """
     path, leaf = _first_problem(exc)
     if isinstance(leaf, InvalidEventError):
-        path = [*path[:-1], leaf.field] if path else [leaf.field]
+        path = [*path, *leaf.path]
         reason, value = leaf.reason, leaf.value
     elif isinstance(leaf, ForbiddenExtraKeysError):
         path = [*path, sorted(leaf.extra_fields)[0]]
@@ -150,20 +156,20 @@ def invalid_from(exc: BaseException, prefix: str = "") -> InvalidEventError:
         reason, value = "required field is missing", None
     else:
         reason, value = str(leaf), None
-    field = ".".join(part for part in [prefix, *path] if part).replace(".[", "[")
-    return InvalidEventError(field, reason, value)
+    return InvalidEventError((*under, *path), reason, value)
 
 
-def _first_problem(exc: BaseException) -> tuple[list[str], BaseException]:
-    """Walk cattrs' exception groups down to the first failure and the path to it."""
+def _first_problem(exc: BaseException) -> tuple[list[Step], BaseException]:
+    """Walk cattrs' exception groups down to the first failure and the steps to it."""
     if isinstance(exc, ClassValidationError | IterableValidationError):
         inner = exc.exceptions[0]
-        step: list[str] = []
+        step: list[Step] = []
         for note in getattr(inner, "__notes__", []):
             if isinstance(note, AttributeValidationNote):
                 step = [note.name]
             elif isinstance(note, IterableValidationNote):
-                step = [f"[{note.index}]"]
+                index = note.index
+                step = [index if isinstance(index, int) else str(index)]
         path, leaf = _first_problem(inner)
         return step + path, leaf
     return [], exc

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from eventstore.field_paths import Step, field_path
+
 
 class CirecError(Exception):
     """Raised for every failure the recorder reports; catch this to catch them all."""
@@ -18,24 +20,29 @@ class CirecError(Exception):
 class InvalidArgumentError(CirecError):
     """Raised when a call's argument has the wrong type or is out of range; names it.
 
-    ``field`` is the argument (or the path to the part of it at fault), ``reason`` what
-    is wrong and ``value`` what was given. Nothing is read or stored.
+    ``path`` is the steps from the argument down to the part of it at fault (given as one
+    name, or as the steps: names, keys and list indexes), ``field`` the same path as text
+    (:func:`~eventstore.field_paths.field_path`: ``data.errors[0]``), ``reason`` what is
+    wrong and ``value`` what was given. Nothing is read or stored.
     """
 
-    def __init__(self, field: str, reason: str, value: Any = None) -> None:
-        self.field = field
+    def __init__(self, field: str | Sequence[Step], reason: str, value: Any = None) -> None:
+        # One name, or none: "" is the whole input (an event that is no JSON object).
+        self.path: tuple[Step, ...] = (
+            tuple(field) if not isinstance(field, str) else (field,) if field else ()
+        )
+        self.field = field_path(*self.path)
         self.reason = reason
         self.value = value
-        super().__init__(f"{field}: {reason}")
+        super().__init__(f"{self.field}: {reason}")
 
 
 class InvalidEventError(InvalidArgumentError):
     """Raised when an event (or its JSON form, or an append) breaks the catalog; names the field."""
 
-    def under(self, prefix: str) -> InvalidEventError:
-        """Return the same error with its field path nested under ``prefix``."""
-        field = f"{prefix}.{self.field}" if self.field else prefix
-        return InvalidEventError(field, self.reason, self.value)
+    def under(self, *steps: Step) -> InvalidEventError:
+        """Return the same error with its path nested under ``steps`` (``under("data")``)."""
+        return InvalidEventError((*steps, *self.path), self.reason, self.value)
 
 
 class LifecycleError(InvalidEventError):

@@ -14,6 +14,7 @@ from uuid import UUID
 from attrs import field, frozen
 
 from eventstore import validation as v
+from eventstore.clock import normalise_time
 from eventstore.errors import InvalidEventError
 
 
@@ -65,6 +66,10 @@ class Metadata:
     """Who emitted the event: a user, a runner, the engine itself."""
 
 
+def _occurred_at(value: datetime) -> datetime:
+    return normalise_time(value, "occurred_at")
+
+
 @frozen(kw_only=True)
 class NewEvent:
     """An event ready to append: validated envelope plus the JSON object of its payload."""
@@ -73,8 +78,8 @@ class NewEvent:
     """Chosen by the emitter; the idempotency key of the append."""
     type: str = field(validator=v.text(non_empty=True, max_length=200))
     schema_version: int = field(validator=v.integer(minimum=1, maximum=10_000))
-    occurred_at: datetime = field(validator=v.utc_millis)
-    """The emitter's clock."""
+    occurred_at: datetime = field(converter=_occurred_at)
+    """The emitter's clock, kept in UTC and cut to milliseconds (``clock.normalise_time``)."""
     data: dict[str, Any] = field(validator=v.json_object)
     metadata: Metadata = field(factory=Metadata)
 

@@ -1,7 +1,8 @@
 """attrs validators that raise :class:`InvalidEventError` naming the attribute at fault.
 
-They check types strictly (a ``bool`` is not an ``int``, a naive datetime is not a time),
-so an event that constructs is an event every backend can store and give back unchanged.
+They check types strictly (a ``bool`` is not an ``int``), so an event that constructs is
+an event every backend can store and give back unchanged. Times are not checked here but
+normalised, on every input path, by :func:`eventstore.clock.normalise_time`.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 import attrs
 
 from eventstore.errors import InvalidEventError
+from eventstore.field_paths import Step
 
 Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
@@ -23,6 +24,9 @@ Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 # MongoDB refuses documents nested deeper than 100 levels; events sit a few levels down.
 MAX_JSON_DEPTH = 64
+
+LONE_SURROGATE = "holds a lone surrogate, which no store can encode"
+"""Why a string no store can encode is refused, in the same words wherever it is."""
 
 
 def _fail(attribute: attrs.Attribute[Any], reason: str, value: Any) -> None:
@@ -38,7 +42,7 @@ def text(*, non_empty: bool = False, max_length: int | None = None) -> Validator
         if non_empty and not value:
             _fail(attribute, "must not be empty", value)
         if not is_unicode(value):
-            _fail(attribute, "holds a lone surrogate, which no store can encode", value)
+            _fail(attribute, LONE_SURROGATE, value)
         if max_length is not None and len(value) > max_length:
             _fail(attribute, f"longer than {max_length} characters", len(value))
 
@@ -118,57 +122,53 @@ def to_member(enum_type: type[EnumT], value: object) -> EnumT | object:
         return value
 
 
-def utc_millis(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    """Accept a timezone-aware UTC datetime with no precision below the millisecond."""
-    if not isinstance(value, datetime):
-        _fail(attribute, f"expected a datetime, got {type(value).__name__}", value)
-    if value.tzinfo is None or value.utcoffset() is None:
-        _fail(attribute, "must be timezone-aware (UTC); got a naive datetime", value)
-    if value.utcoffset() != UTC.utcoffset(None):
-        _fail(attribute, "must be in UTC", value)
-    if value.microsecond % 1000:
-        _fail(
-            attribute, "must be truncated to milliseconds (use eventstore.clock.to_millis)", value
-        )
-
-
 def json_object(_: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
     """Accept a JSON object: string keys; strings, finite numbers, int64s, bools, None, nesting."""
     problem = _json_problem(value, depth=0, expect_object=True)
     if problem is not None:
         where, reason = problem
-        raise InvalidEventError(f"{attribute.name}{where}", reason, value)
+        raise InvalidEventError((attribute.name, *where), reason, value)
 
 
-def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> tuple[str, str] | None:
-    """Return (path suffix, reason) of the first thing in ``value`` that is not JSON, or None."""
+_Problem = tuple[tuple[Step, ...], str]
+"""The steps from a JSON value down to its first fault, and what the fault is."""
+
+
+def _json_problem(value: Any, depth: int, *, expect_object: bool = False) -> _Problem | None:
+    """Return (steps, reason) of the first thing in ``value`` that is not JSON, or None.
+
+    A key that is no string is reported at its object; a string key no store can encode
+    is reported as its own step (a path writes it escaped).
+    """
     if depth > MAX_JSON_DEPTH:
-        return "", f"nested deeper than {MAX_JSON_DEPTH} levels"
+        return (), f"nested deeper than {MAX_JSON_DEPTH} levels"
     if expect_object and not isinstance(value, Mapping):
-        return "", f"expected a JSON object, got {type(value).__name__}"
+        return (), f"expected a JSON object, got {type(value).__name__}"
     if isinstance(value, Mapping):
         for key, item in value.items():
-            if not isinstance(key, str) or not is_unicode(key):
-                return "", f"object keys must be Unicode strings, got {key!r}"
+            if not isinstance(key, str):
+                return (), f"object keys must be strings, got {type(key).__name__} {key!r}"
+            if not is_unicode(key):
+                return (key,), f"the key {LONE_SURROGATE}"
             problem = _json_problem(item, depth + 1)
             if problem is not None:
-                return f"[{key!r}]{problem[0]}", problem[1]
+                return (key, *problem[0]), problem[1]
         return None
     if isinstance(value, list):
         for index, item in enumerate(value):
             problem = _json_problem(item, depth + 1)
             if problem is not None:
-                return f"[{index}]{problem[0]}", problem[1]
+                return (index, *problem[0]), problem[1]
         return None
     if isinstance(value, str):
-        return None if is_unicode(value) else ("", "string holds a lone surrogate")
+        return None if is_unicode(value) else ((), LONE_SURROGATE)
     if value is None or isinstance(value, bool):
         return None
     if isinstance(value, int):
-        return None if INT64_MIN <= value <= INT64_MAX else ("", "integer outside int64")
+        return None if INT64_MIN <= value <= INT64_MAX else ((), "integer outside int64")
     if isinstance(value, float):
-        return None if math.isfinite(value) else ("", "numbers must be finite")
-    return "", f"{type(value).__name__} is not a JSON value"
+        return None if math.isfinite(value) else ((), "numbers must be finite")
+    return (), f"{type(value).__name__} is not a JSON value"
 
 
 def is_unicode(value: str) -> bool:

@@ -49,7 +49,7 @@ def _error_list(_: Any, attribute: Any, value: Any) -> None:
         raise InvalidEventError(attribute.name, "expected a non-empty list of messages", value)
     for index, message in enumerate(value):
         if not isinstance(message, str):
-            raise InvalidEventError(f"{attribute.name}[{index}]", "expected a string", message)
+            raise InvalidEventError((attribute.name, index), "expected a string", message)
 
 
 @frozen(kw_only=True)

@@ -34,6 +34,20 @@ def test_a_bad_line_is_named_with_its_field_and_only_it_is_left_out(
     ]
 
 
+def test_a_fault_inside_a_users_config_is_named_by_its_printable_path(
+    store_url: str, tmp_path: Path
+) -> None:
+    event = next(json.loads(line) for line in day_lines(tmp_path) if '"PipelineValidated"' in line)
+    event["data"]["pipeline_config"] = {"stages": [{"deploy.prod": "\ud800"}]}
+
+    result = cirec("--db", store_url, "emit", stdin=json.dumps(event) + "\n")
+
+    assert result.returncode == 1
+    path = 'data.pipeline_config.stages[0]["deploy.prod"]'
+    assert result.stderr == f"line 1: {path}: holds a lone surrogate, which no store can encode\n"
+    assert stored_ids(store_url) == []
+
+
 def test_a_line_that_is_not_json_is_rejected_and_the_rest_stored(
     store_url: str, tmp_path: Path
 ) -> None:

@@ -87,7 +87,8 @@ The store adds, when it appends the event:
 
 Fields not listed are refused (`unknown field`), and no value is coerced: `"1"` is not an
 integer and `1` is not a boolean. A rejected event gets an error naming the field at fault
-(`data.status`, `occurred_at`, …) and nothing of it is stored.
+(`data.status`, `occurred_at`, …, see [Errors and field paths](#errors-and-field-paths)),
+and nothing of it is stored.
 
 The `{first_name}` example below, as `read_all` / `read_stream` give it back once stored
 (`eventstore.codec.recorded_to_json`):

@@ -1,11 +1,17 @@
-"""The sections of the page that explain rather than list: its header, times, emitting, versions."""
+"""The sections of the page that explain rather than list: header, times, emitting, errors."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from eventstore.codec import UPCASTERS, json_converter
-from tools.reference.examples import EXAMPLE_TIME
+import attrs
+
+from eventstore.catalog import PipelineValidated
+from eventstore.clock import NAIVE_TIME
+from eventstore.codec import UPCASTERS, Codec, json_converter
+from eventstore.errors import InvalidEventError
+from tools.reference.examples import EXAMPLE_TIME, example_event, example_record
 
 REGENERATE = "python -m tools.reference > docs/events.md"
 """The command that rewrites ``docs/events.md`` from the code."""
@@ -40,7 +46,14 @@ def times_section() -> str:
 digits and a trailing `Z`, e.g. `{shown}`. Milliseconds are what BSON keeps, so both
 stores give back the same values. On input, any UTC offset is accepted and converted to
 UTC, and finer digits are cut (not rounded): `{given}`
-is stored as `{kept}`. A time without a zone is refused.
+is stored as `{kept}`.
+
+One function does this for every time an event takes from outside
+(`eventstore.clock.normalise_time`): the JSON form's `occurred_at` (`Recorder.emit`,
+`cirec emit`), the recorder's clock (`Recorder(clock=…)`, which may give any aware
+`datetime`) and a `NewEvent` built by hand. So one instant is stored as one value whichever
+way it came, and a time without a zone is refused the same way on each of them, with nothing
+stored: `occurred_at: {NAIVE_TIME}`.
 """
 
 
@@ -66,6 +79,67 @@ From a shell or another language, `cirec emit` takes the same JSON form: one eve
 argument, or one event per line from a file or stdin (`eventstore.importer` in Python).
 Each line is validated on its own; a bad line is reported as `line N: FIELD: PROBLEM` and
 nothing from it is stored, while the good lines around it are.
+"""
+
+
+BAD_CONFIG: dict[str, Any] = {"stages": [{"deploy.prod": {"timeout": 2**64}}]}
+"""A ``pipeline_config`` with one fault (an integer no store holds) under a user's key."""
+
+
+def _refusal(make: Any) -> str:
+    """Return ``FIELD: REASON`` of the error ``make()`` raises, as a message shows it."""
+    try:
+        make()
+    except InvalidEventError as exc:
+        return str(exc)
+    raise RuntimeError(f"the page's bad pipeline_config {BAD_CONFIG} was accepted")
+
+
+def errors_section() -> str:
+    """Return the section on refused events and the one form of their field paths.
+
+    Its examples are what the codec and an event class raise for :data:`BAD_CONFIG` now.
+    """
+    valid = example_event(PipelineValidated)
+    if not isinstance(valid, PipelineValidated):
+        raise TypeError(f"example_event(PipelineValidated) gave a {type(valid).__name__}")
+    raw = json_converter.unstructure(example_record(valid))
+    raw["data"]["pipeline_config"] = BAD_CONFIG
+    emitted = _refusal(lambda: Codec().parse_new_event(raw))
+    built = _refusal(lambda: attrs.evolve(valid, pipeline_config=BAD_CONFIG))
+    return f"""
+## Errors and field paths
+
+A refused event raises `eventstore.errors.InvalidEventError` and nothing of it is stored.
+The error names the part at fault as a path (`field`), says what is wrong (`reason`) and
+keeps what was given (`value`); its message is `FIELD: REASON`. Paths have one form
+everywhere (`eventstore.field_paths.field_path` writes them all):
+
+- the fields of an event are joined by `.`: `data.content`, `metadata.actor`;
+- an item of a list is `[index]`: `data.errors[0]`;
+- a key inside a user's JSON value (`pipeline_config`) is `.key` when it is a plain
+  identifier (ASCII letters, digits and `_`, not starting with a digit), and otherwise its
+  JSON string in brackets, a lone surrogate written as its `\\u` escape: `["deploy.prod"]`,
+  `[""]`. An unknown field of any spelling is named the same way.
+
+A path starts at what the call was given. `Recorder.emit`, `cirec emit` and
+`Codec.parse_new_event` are given the event's JSON form, so their paths start at the
+envelope; a pipeline configuration with an integer no store holds is refused as
+
+```
+{emitted}
+```
+
+An event class is given the event's own fields, and so is each of the recorder's step
+methods (its keyword arguments are those fields): their paths start at the field, and the
+same fault in `Recorder.pipeline_validated(pipeline_config=…)` is refused as
+
+```
+{built}
+```
+
+`cirec emit` reports a bad line as `line N: FIELD: PROBLEM` with the same path, `json` for a
+line that is not JSON and `event` for one that is not a JSON object.
 """
 
 

@@ -6,7 +6,13 @@ from eventstore.catalog import EVENT_TYPES
 from tools.reference.envelope import envelope_section
 from tools.reference.events import event_section, events_index, streams_section
 from tools.reference.examples import example_event
-from tools.reference.prose import emitting_section, header, times_section, versions_section
+from tools.reference.prose import (
+    emitting_section,
+    errors_section,
+    header,
+    times_section,
+    versions_section,
+)
 from tools.reference.sources import recorder_methods
 
 
@@ -19,6 +25,7 @@ def render_events_reference() -> str:
         envelope_section(),
         times_section(),
         emitting_section(),
+        errors_section(),
         versions_section(),
         streams_section(events),
         events_index(),
