@@ -56,7 +56,10 @@ class LifecycleError(InvalidEventError):
     def __init__(
         self, field: str, reason: str, value: Any = None, *, event_type: str, run_id: object
     ) -> None:
-        super().__init__(field, f"{event_type} of run {run_id}: {reason}", value)
+        # The fields a lifecycle names are event fields, never a user's keys: a dotted
+        # name is its steps.
+        steps = tuple(field.split("."))
+        super().__init__(steps, f"{event_type} of run {run_id}: {reason}", value)
         self.event_type = event_type
         self.run_id = run_id
 

@@ -4,7 +4,7 @@ A run is an aggregate: its ``RunStarted`` (in its pipeline's run-number stream) 
 events of its own stream. :func:`opened` and :func:`advance` fold them into a
 :class:`RunState`; :func:`check` tells whether one more event may follow, and raises
 :class:`~eventstore.errors.LifecycleError` naming the field at fault when it may not.
-The rules are those of ``docs/read-models.md`` ("Lifecycle rules"):
+The rules are those of ``docs/events.md`` ("A run's lifecycle"):
 
 * every event of a run comes after its start, and nothing but a log chunk after its end;
 * a stage starts once, and finishes once, after all its jobs have ended;

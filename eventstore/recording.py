@@ -111,10 +111,14 @@ class EventRecorder:
         event_id: UUID,
         record_for: Callable[[RunState | None], NewEvent],
         expected_version: ExpectedVersion,
+        known: RunState | None = None,
     ) -> Receipt:
-        """Append ``event`` as the record ``record_for`` builds, through the run gate."""
+        """Append ``event`` as the record ``record_for`` builds, through the run gate.
+
+        ``known`` is its run's state as just read, if the caller has read it.
+        """
         if isinstance(event, RunEvent):
-            result = self._gate.append_step(event, event_id, record_for)
+            result = self._gate.append_step(event, event_id, record_for, known)
         else:
             stored = (
                 self._gate.check_start(event, event_id) if isinstance(event, RunStarted) else None

@@ -96,12 +96,18 @@ class RunGate:
             )
         return _place(stored)
 
-    def sift(self, run_id: UUID, events: Sequence[tuple[RunEvent, UUID]]) -> Sifted:
+    def sift(
+        self,
+        run_id: UUID,
+        events: Sequence[tuple[RunEvent, UUID]],
+        known: RunState | None = None,
+    ) -> Sifted:
         """Check consecutive events of one run, each against the run with those before it.
 
-        A refused event does not count for the ones after it. No event is appended.
+        A refused event does not count for the ones after it. No event is appended. The
+        run is read from the store, unless ``known`` gives its state as just read.
         """
-        state = self._ledger.state(run_id)
+        state = known or self._ledger.state(run_id)
         if state is None:
             refusals = tuple(
                 _refusal_of(event, "data.run_id", "no such run was started in this store")
@@ -129,16 +135,22 @@ class RunGate:
         return Sifted(verdicts=tuple(verdicts), state=before)
 
     def append_step(
-        self, event: RunEvent, event_id: UUID, record_for: Callable[[RunState], NewEvent]
+        self,
+        event: RunEvent,
+        event_id: UUID,
+        record_for: Callable[[RunState], NewEvent],
+        known: RunState | None = None,
     ) -> AppendResult:
         """Check one event of a run and append it; ``record_for`` builds its record.
 
         The record is built from the run's state it is checked against (the recorder
         threads causation through it) and built again if another writer moves the run
         on first. Raises :class:`LifecycleError` when the run forbids the event.
+        ``known`` is the run's state as the caller has just read it (one read fewer).
         """
         for _ in range(MAX_RACES):
-            sifted = self.sift(event.run_id, [(event, event_id)])
+            sifted = self.sift(event.run_id, [(event, event_id)], known)
+            known = None  # after a conflict, the run is read again
             verdict = sifted.verdicts[0]
             if isinstance(verdict, LifecycleError):
                 raise verdict

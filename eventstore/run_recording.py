@@ -170,7 +170,11 @@ class RunRecorder(EventRecorder):
         )
 
     def _record_in_run(
-        self, run: RunHandle, event: DomainEvent, event_id: UUID | None = None
+        self,
+        run: RunHandle,
+        event: DomainEvent,
+        event_id: UUID | None = None,
+        known: RunState | None = None,
     ) -> Receipt:
         """Record a step of ``run``, caused by the run's latest event as the store holds it."""
         event_id = event_id or self._new_id()
@@ -182,7 +186,7 @@ class RunRecorder(EventRecorder):
             )
             return self._new_record(event, event_id, metadata)
 
-        return self._append(event, event_id, record_for, ANY)
+        return self._append(event, event_id, record_for, ANY, known)
 
     def start_stage(self, run: RunHandle, stage_name: str) -> Receipt:
         """Record that a stage of ``run`` started."""
@@ -234,8 +238,11 @@ class RunRecorder(EventRecorder):
         is refused (:class:`~eventstore.errors.LifecycleError`). ``event_id`` makes a
         retry idempotent, as for :meth:`record`.
         """
-        if attempt is None:
-            attempt = self._latest_attempt(run, stage_name, job_name)
+        known = None
+        if attempt is None:  # read the run once: for its latest attempt and for the check
+            known = self._gate.state(run.run_id)
+            job = lifecycle.job_of(known, stage_name, job_name) if known else None
+            attempt = job.attempt if job else 1
         return self._record_in_run(
             run,
             JobLogChunkAppended(
@@ -247,6 +254,7 @@ class RunRecorder(EventRecorder):
                 attempt=attempt,
             ),
             event_id,
+            known,
         )
 
     def job_log(self, run: RunHandle, stage_name: str, job_name: str) -> JobLog:
@@ -273,11 +281,6 @@ class RunRecorder(EventRecorder):
 
         next_index = len(job.chunks) if job else 0
         return JobLog(append, run.run_id, stage_name, job_name, next_index=next_index)
-
-    def _latest_attempt(self, run: RunHandle, stage_name: str, job_name: str) -> int:
-        state = self._gate.state(run.run_id)
-        job = lifecycle.job_of(state, stage_name, job_name) if state else None
-        return job.attempt if job else 1
 
     def finish_job(
         self, run: RunHandle, stage_name: str, job_name: str, status: StatusValue

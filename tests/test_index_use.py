@@ -168,9 +168,10 @@ def test_a_log_of_large_commits_is_read_on_by_id(mongo_url: str) -> None:
 
 
 def test_a_step_of_a_run_reads_its_cause_in_two_commands(mongo_url: str) -> None:
-    # The causation thread is read from the store, so any process can record the next
-    # step: the run stream's version and its last event, two finds on top of the append
-    # (which then knows the stream's tip: an insert on MongoDB, ids and insert on FerretDB).
+    # The run's state (its lifecycle and its causation thread) is read from the store, so
+    # any process can record the next step: one read of the run's stream after the last
+    # version the recorder has seen, on top of the append (which then knows the stream's
+    # tip: an insert on MongoDB, ids and insert on FerretDB).
     client, log = listened(mongo_url)
     store = MongoEventStore(client, client.get_default_database().name, mongo_url)
     try:

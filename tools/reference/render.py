@@ -6,6 +6,7 @@ from eventstore.catalog import EVENT_TYPES
 from tools.reference.envelope import envelope_section
 from tools.reference.events import event_section, events_index, streams_section
 from tools.reference.examples import example_event
+from tools.reference.lifecycle import lifecycle_section
 from tools.reference.prose import (
     emitting_section,
     errors_section,
@@ -25,6 +26,7 @@ def render_events_reference() -> str:
         envelope_section(),
         times_section(),
         emitting_section(),
+        lifecycle_section(),
         errors_section(),
         versions_section(),
         streams_section(events),
