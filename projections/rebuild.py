@@ -7,14 +7,18 @@ and an inactive one behind, which the next rebuild discards. A document that can
 written does not stop it (:mod:`projections.unwritable`): it is reported and marked.
 
 Verify reports every key marked unwritable too, as a :class:`Difference` carrying the
-mark: the document stored there is not the one the log gives, whatever the reason.
+mark: the document stored there is not the one the log gives, whatever the reason. It
+also reports every stored value a query matches on that disagrees with its document
+(:meth:`~projections.store.ReadModelStore.query_field_mismatches`): on the embedded
+store each queried field is a column beside the document's JSON, and a column that
+says run 3 while the document says run 1 makes ``show run 3`` return run 1.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, TypeVar
 
 from attrs import frozen
@@ -25,6 +29,7 @@ from eventstore.store import EventStore
 from projections.folding import fold
 from projections.projection import Envelope, Projection
 from projections.store import ReadModelStore, Versioned
+from projections.stored_fields import FieldMismatch
 from projections.unwritable import Unwritable, check, in_effect
 from projections.worker import DEFAULT_BATCH_SIZE, Projector, Reporter
 
@@ -68,7 +73,12 @@ def rebuild(
 
 @frozen
 class Difference:
-    """A document whose stored state differs from what replaying the log gives."""
+    """A document whose stored state differs from what replaying the log gives.
+
+    That is its document (or its absence), its unwritable mark, or a stored copy of a
+    field its queries use (the document as read can be right while a query finds it
+    under another run number).
+    """
 
     key: str
     stored: dict[str, Any] | None
@@ -78,6 +88,9 @@ class Difference:
     unwritable (then ``unwritable`` says so)."""
     unwritable: Unwritable | None = None
     """The key's unwritable mark in effect, or the one it should have; None if neither."""
+    mismatches: tuple[FieldMismatch, ...] = ()
+    """The stored values its queries match on that its document does not give (see
+    :mod:`projections.stored_fields`); the document itself may be right."""
 
     @property
     def fields(self) -> list[str]:
@@ -102,7 +115,9 @@ def verify(
     checkpoint (a projector is writing its batch, or died between writing a batch and
     finishing it) is compared with the replay as of its own position, so neither is
     reported either, while a document no state of the log matches always is. Every key
-    whose document could not be written is reported, with its mark (see the module).
+    whose document could not be written is reported, with its mark, and every document
+    with a stored query value its document does not give, with those values (see the
+    module).
     """
     version = store.active_version(projection)
     upto = store.checkpoint(projection, version)
@@ -112,21 +127,41 @@ def verify(
     marks = in_effect(
         store.unwritable(projection, version), {key: doc.position for key, doc in found.items()}
     )
+    wrong = _by_key(store.query_field_mismatches(projection, version))
     stored = {key: _plain(doc.document, doc.position) for key, doc in found.items()}
     differences = []
-    for key in sorted(stored.keys() | replayed.keys() | marks.keys()):
-        replay = replayed.get(key)
-        expected = None if replay is None else check(key, replay.position, replay.document)
-        if expected is not None or key in marks:
-            fits = None if replay is None or expected is not None else _plain_of(replay)
-            differences.append(Difference(key, stored.get(key), fits, marks.get(key, expected)))
-        elif _canonical(stored.get(key)) != _canonical(
-            None if replay is None else _plain_of(replay)
-        ):
-            differences.append(
-                Difference(key, stored.get(key), _plain_of(replay) if replay else None)
-            )
+    for key in sorted(stored.keys() | replayed.keys() | marks.keys() | wrong.keys()):
+        difference = _compared(
+            key, stored.get(key), replayed.get(key), marks.get(key), wrong.get(key, ())
+        )
+        if difference is not None:
+            differences.append(difference)
     return differences
+
+
+def _compared(
+    key: str,
+    stored: dict[str, Any] | None,
+    replay: Versioned[Any] | None,
+    mark: Unwritable | None,
+    mismatches: tuple[FieldMismatch, ...],
+) -> Difference | None:
+    """Return how the stored document ``key`` differs from the replay, or None if it does not."""
+    expected = None if replay is None else check(key, replay.position, replay.document)
+    if expected is not None or mark is not None:
+        fits = None if replay is None or expected is not None else _plain_of(replay)
+        return Difference(key, stored, fits, mark if mark is not None else expected, mismatches)
+    replayed = None if replay is None else _plain_of(replay)
+    if mismatches or _canonical(stored) != _canonical(replayed):
+        return Difference(key, stored, replayed, None, mismatches)
+    return None
+
+
+def _by_key(mismatches: Iterable[FieldMismatch]) -> dict[str, tuple[FieldMismatch, ...]]:
+    found: dict[str, list[FieldMismatch]] = {}
+    for mismatch in mismatches:
+        found.setdefault(mismatch.key, []).append(mismatch)
+    return {key: tuple(each) for key, each in found.items()}
 
 
 def unwritable_keys(

@@ -41,6 +41,7 @@ from eventstore.closing import Closing
 from projections import arguments
 from projections.presence import WorkerReport
 from projections.projection import Projection
+from projections.stored_fields import FieldMismatch
 from projections.unwritable import Unwritable
 
 D = TypeVar("D")
@@ -172,6 +173,21 @@ class ReadModelStore(Closing):
         self, projection: Projection[D], version: str
     ) -> Iterator[tuple[str, Versioned[D]]]:
         """Yield every document of ``version`` with its key, in key order."""
+
+    @abstractmethod
+    def query_field_mismatches(
+        self, projection: Projection[D], version: str
+    ) -> Iterator[FieldMismatch]:
+        """Yield every stored value a query uses that differs from its document, in key order.
+
+        A document's queried fields (and what else the store's queries and guarded
+        writes match on beside the document as read) are compared with what the
+        document, as :meth:`documents` reads it, gives for them, in the form the store
+        keeps them, kind included (``"1"`` is not ``1``). Each row or stored document
+        is compared with itself, in one read, so a projector writing meanwhile causes no
+        mismatch. A healthy store yields nothing. The names are checked at the call;
+        the errors are those of :meth:`documents`.
+        """
 
     # -- keys whose documents cannot be written (see projections.unwritable) ------------
 

@@ -51,8 +51,10 @@ def run_verify(context: Context) -> int:
 
     Only the part of the log a read model has folded (up to its checkpoint) is replayed,
     so a projector that is behind is not a difference. A document that could not be
-    written (over the size budget) is a difference too, named with its size and limit.
-    Each difference names the fields that differ; each projection ends with its count
+    written (over the size budget) is a difference too, named with its size and limit,
+    and so is a stored value a query matches on that its document does not give (a
+    column of the embedded store, say), named with both values. Each difference names
+    the fields that differ; each projection ends with its count
     (with ``--json`` too, so success prints something a machine can read).
     """
     differing = 0
@@ -69,7 +71,8 @@ def run_verify(context: Context) -> int:
                     }
                 )
             elif difference.unwritable is not None:
-                context.out(difference.unwritable.describe(projection.name))
+                mark = difference.unwritable.describe(projection.name)
+                context.out("; ".join([mark, *_mismatches(difference)]))
             else:
                 context.out(f"{projection.name}: {_described(difference)}")
         if context.json:
@@ -81,12 +84,25 @@ def run_verify(context: Context) -> int:
 
 
 def _described(difference: Difference) -> str:
-    """Return what is wrong with one document, naming the fields that differ."""
+    """Return what is wrong with one document, naming the fields that differ.
+
+    A stored query value its document does not give is named with both values:
+    ``document '…' column run_number holds 3, its document 1``.
+    """
+    mismatches = _mismatches(difference)
     if difference.stored is None:
-        return f"document {difference.key!r} is missing"
-    if difference.replayed is None:
-        return f"document {difference.key!r} should not exist"
-    return f"document {difference.key!r} differs in {', '.join(difference.fields)}"
+        first = f"document {difference.key!r} is missing"
+    elif difference.replayed is None:
+        first = f"document {difference.key!r} should not exist"
+    elif difference.fields or not mismatches:
+        first = f"document {difference.key!r} differs in {', '.join(difference.fields)}"
+    else:
+        first = f"document {difference.key!r} {mismatches.pop(0)}"
+    return "; ".join([first, *mismatches])
+
+
+def _mismatches(difference: Difference) -> list[str]:
+    return [mismatch.describe() for mismatch in difference.mismatches]
 
 
 def _collecting_in(

@@ -65,6 +65,7 @@ from projections.errors import StaleWriteError
 from projections.presence import WorkerReport
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
+from projections.stored_fields import FieldMismatch
 from projections.unwritable import Unwritable
 
 D = TypeVar("D")
@@ -282,6 +283,25 @@ class MongoReadModelStore(ReadModelStore):
         with self._translated("documents"):
             for raw in self._locations.pages(projection, version, self.traits.page_size):
                 yield raw["_id"], stored.versioned(projection, raw)
+
+    def query_field_mismatches(
+        self, projection: Projection[D], version: str
+    ) -> Iterator[FieldMismatch]:
+        """Yield each stored value a query matches on that its document does not give.
+
+        The documents are read as :meth:`documents` reads them (its errors included) and
+        each compared with itself (see
+        :func:`~projections.adapters.mongo_documents.mismatches`). A document of another
+        ``_version``, which no query matches, is not among them: it is missing here, as
+        it is to every query, and a key other than the document's is another document.
+        """
+        naming.storage_name(projection.name, version)
+        return self._mismatches(projection, version)
+
+    def _mismatches(self, projection: Projection[D], version: str) -> Iterator[FieldMismatch]:
+        with self._translated("query_field_mismatches"):
+            for raw in self._locations.pages(projection, version, self.traits.page_size):
+                yield from stored.mismatches(projection, raw)
 
     # -- unwritable keys (see projections.adapters.mongo_unwritable) ---------------------
 

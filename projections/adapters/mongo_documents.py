@@ -35,6 +35,7 @@ from projections.adapters.bson_documents import from_bson, to_bson
 from projections.errors import DocumentTooLargeError
 from projections.projection import Projection
 from projections.store import Change, Versioned
+from projections.stored_fields import FieldMismatch, same
 
 D = TypeVar("D")
 Raw = dict[str, Any]
@@ -140,6 +141,26 @@ def versioned(projection: Projection[D], raw: Raw) -> Versioned[D]:
     except (KeyError, TypeError, ValueError, cattrs.BaseValidationError) as exc:
         detail = f"document {raw.get('_id')!r} of {projection.name} is unreadable: {exc!r}"
         raise StoreError(BACKEND, "reading documents", detail) from None
+
+
+def mismatches(projection: Projection[Any], raw: Raw) -> Iterator[FieldMismatch]:
+    """Yield each value of stored ``raw`` a query matches on that its document does not give.
+
+    The document is read as :func:`versioned` reads it (raising the same error if it
+    cannot be). Its fields *are* the stored fields, so a value can disagree only where
+    reading is more lenient than matching: ``_position`` (the guard of every replace)
+    that is not an integer yet reads as one (``5.0``, ``"5"``), and a queried field that
+    is not stored as :func:`~projections.adapters.bson_documents.to_bson` writes it (a
+    time kept as ISO text reads as the time, yet no date range matches it).
+    """
+    found = versioned(projection, raw)
+    key = str(raw.get("_id"))
+    if not same(raw[POSITION], found.position):
+        yield FieldMismatch(key, POSITION, "field", raw[POSITION], found.position)
+    expected = to_bson(found.document)
+    for name in projection.queried_by.fields:
+        if not same(raw.get(name), expected[name]):
+            yield FieldMismatch(key, name, "field", raw.get(name), expected[name])
 
 
 def encoded(projection: Projection[D], version: str, change: Change[D]) -> RawBSONDocument:

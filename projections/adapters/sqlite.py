@@ -46,6 +46,7 @@ from projections.errors import StaleWriteError, VersionGoneError
 from projections.presence import WorkerReport
 from projections.projection import Projection
 from projections.store import Change, ReadModelStore, Versioned, check_changes
+from projections.stored_fields import FieldMismatch
 from projections.unwritable import Unwritable
 
 D = TypeVar("D")
@@ -257,18 +258,52 @@ class SQLiteReadModelStore(SQLiteFile, ReadModelStore):
         return self._pages(projection, table(projection, version))
 
     def _pages(self, projection: Projection[D], source: str) -> Iterator[tuple[str, Versioned[D]]]:
-        first = f"SELECT key, position, body FROM {source} ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
-        after = f"SELECT key, position, body FROM {source} WHERE key > ? ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifier
+        for key, position, body in self._rows(source, ["position", "body"], "documents"):
+            yield key, Versioned(decode(projection, body), position)
+
+    def query_field_mismatches(
+        self, projection: Projection[D], version: str
+    ) -> Iterator[FieldMismatch]:
+        """Yield each column of a queried field that differs from its row's ``body``.
+
+        The column must hold exactly what a write puts there (:func:`tables.column_value`
+        of the document's field: the text, the integer, a time's epoch milliseconds);
+        the queries filter and order on it and return the body. Read a page at a time,
+        as :meth:`documents` does; each row is compared with itself.
+        """
+        source = table(projection, version)
+        names = list(projection.queried_by.fields)
+        return self._mismatches(projection, source, names)
+
+    def _mismatches(
+        self, projection: Projection[D], source: str, names: list[str]
+    ) -> Iterator[FieldMismatch]:
+        if not names:
+            return
+        for key, body, *columns in self._rows(source, ["body", *names], "query_field_mismatches"):
+            yield from tables.mismatches(
+                projection, key, body, dict(zip(names, columns, strict=True))
+            )
+
+    def _rows(self, source: str, columns: list[str], operation: str) -> Iterator[tuple[Any, ...]]:
+        """Yield ``key`` and ``columns`` of every row of ``source`` in key order, by pages.
+
+        Each page is one query that starts after the last key seen, so memory stays
+        bounded and no read transaction is held between pages.
+        """
+        selected = ", ".join(["key", *columns])
+        first = f"SELECT {selected} FROM {source} ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifiers
+        after = f"SELECT {selected} FROM {source} WHERE key > ? ORDER BY key LIMIT ?"  # noqa: S608 -- checked identifiers
         last: str | None = None
         while True:
-            with self._translated("documents"):
+            with self._translated(operation):
                 if last is None:
                     rows = self._db.execute(first, (PAGE_SIZE,)).fetchall()
                 else:
                     rows = self._db.execute(after, (last, PAGE_SIZE)).fetchall()
-            for key, position, body in rows:
-                last = key
-                yield key, Versioned(decode(projection, body), position)
+            for row in rows:
+                last = row[0]
+                yield tuple(row)
             if len(rows) < PAGE_SIZE:
                 return
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import sqlite3
 import typing
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any, Final, TypeVar
 
@@ -28,6 +29,7 @@ from eventstore.codec import dump_json, json_converter, load_json
 from projections import naming
 from projections.projection import Projection
 from projections.store import Change
+from projections.stored_fields import FieldMismatch, same
 
 D = TypeVar("D")
 
@@ -158,6 +160,21 @@ def write(
             [*values, change.key, change.loaded_at],
         )
     return cursor.rowcount == 1
+
+
+def mismatches(
+    projection: Projection[Any], key: str, body: str, columns: Mapping[str, object]
+) -> Iterator[FieldMismatch]:
+    """Yield each of a row's query ``columns`` that does not hold what a write puts there.
+
+    That is :func:`column_value` of the field of the document ``body`` holds, of the same
+    kind (a column of ``INTEGER`` affinity can still hold text, or a real).
+    """
+    document = decode(projection, body)
+    for name, stored in columns.items():
+        expected = column_value(getattr(document, name))
+        if not same(stored, expected):
+            yield FieldMismatch(key, name, "column", stored, expected)
 
 
 def decode(projection: Projection[D], body: str) -> D:

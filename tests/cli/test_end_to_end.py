@@ -11,7 +11,9 @@ from cirec.config import open_read_models, open_read_side
 from eventstore.codec import json_converter
 from projections.jobs_history import JOBS_HISTORY
 from projections.store import Change
+from projections.stored_fields import FieldMismatch
 from tests.cli.helpers import cirec, day_lines, json_lines
+from tests.stored_copies import overwrite, tampering
 
 API_URL = "https://git.example.com/acme/api.git"
 SESSION_FIELDS = {"user_id", "repo_name", "repo_url", "branch", "commit_hash", "is_remote", "time"}
@@ -181,6 +183,37 @@ def test_verify_passes_after_project_and_fails_on_a_tampered_document(
     assert difference["fields"] == ["status"]
     assert difference["difference"]["stored"]["status"] == "success-ish"
     assert difference["difference"]["replayed"]["status"] != "success-ish"
+    assert summary == {"projection": "jobs_history", "differing": 1}
+
+
+def test_verify_fails_on_a_stored_query_value_its_document_does_not_give(
+    store_url: str, backend: str, tmp_path: Path
+) -> None:
+    emit_and_project(store_url, tmp_path)
+    with open_read_models(store_url) as store:
+        version = store.active_version(JOBS_HISTORY)
+        key, stored = next(store.documents(JOBS_HISTORY, version))
+    name, value, expected = tampering(backend, stored.document)
+    overwrite(store_url, JOBS_HISTORY, version, key, name, value)
+
+    result = cirec("--db", store_url, "verify", "--projection", "jobs_history")
+
+    assert result.returncode == 1, result.stderr
+    mismatch = FieldMismatch(
+        key, name, "column" if backend == "sqlite" else "field", value, expected
+    )
+    assert result.stdout.splitlines() == [
+        f"jobs_history: document {key!r} {mismatch.describe()}",
+        "jobs_history: 1 document differs",
+    ]
+    if backend == "sqlite":
+        assert mismatch.describe() == f"column run_number holds {value}, its document {expected}"
+    json_result = cirec("--db", store_url, "verify", "--json", "--projection", "jobs_history")
+    assert json_result.returncode == 1
+    difference, summary = json_lines(json_result.stdout)
+    assert difference["fields"] == []
+    assert difference["difference"]["mismatches"] == [json_converter.unstructure(mismatch)]
+    assert difference["difference"]["mismatches"][0]["field"] == name
     assert summary == {"projection": "jobs_history", "differing": 1}
 
 
