@@ -8,8 +8,11 @@ Status rules, as GitLab applies them:
   (a failure that is allowed counts as a success with a warning); a stage with no job
   takes the status its end reports;
 * a run's status is derived from its stages the same way when it ends, unless it was
-  canceled, which wins;
-* canceling a run ends every stage and job still running as ``canceled``.
+  canceled;
+* canceling a run ends every job still running as ``canceled``, and every stage still
+  running, and the run, as ``failed`` if a failure decides them, else ``canceled``: a
+  cancel never hides a failure (:mod:`eventstore.status_rule`, the rule the write side
+  checks statuses by).
 
 ``job_logs`` keeps the end of a job's output, as much as the job's share of the run's
 log budget allows (:mod:`projections.log_tails`: 64 KiB while a run has at most 64 jobs,
@@ -20,7 +23,7 @@ chunk by chunk (see :mod:`projections.logs`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import datetime
 
 from attrs import evolve
@@ -38,6 +41,7 @@ from eventstore.catalog import (
 )
 from eventstore.catalog.runs import RunEvent
 from eventstore.clock import to_epoch_millis
+from eventstore.status_rule import canceled_status, composite, job_part
 from projections.documents import RUNNING, JobLog, RunDocument, StageLog
 from projections.log_tails import job_tail_budget, kept_tail
 from projections.projection import Index, Projection, QuerySpec, on
@@ -87,8 +91,8 @@ def stage_finished(document: Document, event: StageFinished, at: datetime) -> Do
     """End the stage with the status its jobs give it (see the module docs)."""
 
     def finish(stage: StageLog) -> StageLog:
-        outcomes = [_job_outcome(job) for job in stage.jobs.values()]
-        status = _composite(outcomes) if outcomes else event.status.value
+        outcomes = [_job_part(job) for job in stage.jobs.values()]
+        status = composite(outcomes) if outcomes else event.status.value
         return evolve(stage, stage_status=status, completion_time=at)
 
     return _update_stage(document, event.stage_name, at, finish)
@@ -158,16 +162,17 @@ def job_finished(document: Document, event: JobFinished, at: datetime) -> Docume
 
 
 def run_canceled(document: Document, event: RunCanceled, at: datetime) -> Document:
-    """Cancel the run, and every stage and job of it still running."""
+    """Cancel every job and stage still running, and the run: a failure stays ``failed``."""
     if document is None:
         return None
-    at = at
     stages = {
         name: _cancel_stage(stage, at) if stage.stage_status == RUNNING else stage
         for name, stage in document.logs.items()
     }
-    ended = _ended(document, Status.CANCELED.value, at) if document.status == RUNNING else document
-    return evolve(ended, logs=stages, cancel_reason=event.reason)
+    if document.status == RUNNING:
+        status = canceled_status(stage.stage_status for stage in stages.values())
+        document = _ended(document, status, at)
+    return evolve(document, logs=stages, cancel_reason=event.reason)
 
 
 def run_finished(document: Document, event: RunFinished, at: datetime) -> Document:
@@ -178,7 +183,7 @@ def run_finished(document: Document, event: RunFinished, at: datetime) -> Docume
         status = Status.CANCELED.value
     else:
         outcomes = [stage.stage_status for stage in document.logs.values()]
-        status = _composite(outcomes) if outcomes else event.status.value
+        status = composite(outcomes) if outcomes else event.status.value
     return _ended(document, status, at)
 
 
@@ -218,24 +223,12 @@ def _cancel_stage(stage: StageLog, at: datetime) -> StageLog:
         else job
         for name, job in stage.jobs.items()
     }
-    return evolve(stage, stage_status=Status.CANCELED.value, completion_time=at, jobs=jobs)
+    status = canceled_status(_job_part(job) for job in jobs.values())
+    return evolve(stage, stage_status=status, completion_time=at, jobs=jobs)
 
 
-def _job_outcome(job: JobLog) -> str:
-    """Return a job's part in its stage's status: an allowed failure counts as a success."""
-    if job.job_status == Status.FAILED.value and job.allows_failure:
-        return Status.SUCCESS.value
-    return job.job_status
-
-
-def _composite(outcomes: Iterable[str]) -> str:
-    """Failed beats canceled beats success (a part still running counts as canceled)."""
-    seen = set(outcomes)
-    if Status.FAILED.value in seen:
-        return Status.FAILED.value
-    if seen - {Status.SUCCESS.value}:
-        return Status.CANCELED.value
-    return Status.SUCCESS.value
+def _job_part(job: JobLog) -> str:
+    return job_part(job.job_status, job.allows_failure)
 
 
 def _with_stage(document: RunDocument, stage: StageLog) -> RunDocument:

@@ -414,17 +414,20 @@ class ReadModels:
         if run is None:
             return
         when = iso(occurred_at)
+        # A cancel never hides a failure: what a failure decides stays failed.
         for stage in run["logs"].values():
             if stage["stage_status"] != RUNNING:
                 continue
-            stage["stage_status"] = CANCELED
-            stage["completion_time"] = when
             for job in stage["jobs"].values():
                 if job["job_status"] == RUNNING:
                     job["job_status"] = CANCELED
                     job["completion_time"] = when
+            decided = stage_outcome(stage, CANCELED) == FAILED
+            stage["stage_status"] = FAILED if decided else CANCELED
+            stage["completion_time"] = when
         if run["status"] == RUNNING:
-            run["status"] = CANCELED
+            failed = any(stage["stage_status"] == FAILED for stage in run["logs"].values())
+            run["status"] = FAILED if failed else CANCELED
             run["completion_time"] = when
             run["duration_ms"] = millis_between(run["start_time"], occurred_at)
         run["cancel_reason"] = event.reason
