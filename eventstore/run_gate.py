@@ -34,7 +34,10 @@ MAX_RACES = 100
 
 @frozen
 class Pending:
-    """A log chunk that repeats one earlier in the same batch, not stored yet."""
+    """An event that repeats one earlier in the same batch, not stored yet.
+
+    The same ``event_id``, or a log chunk with the same text at the same index.
+    """
 
     event_id: UUID
 
@@ -118,6 +121,9 @@ class RunGate:
         appending: set[UUID] = set()  # the events of this batch that are to be appended
         verdicts: list[Verdict] = []
         for event, event_id in events:
+            if event_id in appending:  # sent twice in one batch: a retry, as once stored
+                verdicts.append(Pending(event_id))
+                continue
             try:
                 retry = lifecycle.check(state, event)
             except LifecycleError as exc:

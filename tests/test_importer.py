@@ -59,3 +59,23 @@ def test_blank_lines_are_skipped_and_a_retry_reports_the_stored_positions(
         for o in first
         if isinstance(o, Appended)
     ]
+
+
+def test_a_line_sent_twice_in_one_batch_is_stored_once(store: EventStore, tmp_path: Path) -> None:
+    lines = day_lines(tmp_path)
+    types = [json.loads(line)["type"] for line in lines]
+    # A run's start, its stage and its first job: the job's start is sent twice, in a row.
+    start = types.index("RunStarted")
+    job = types.index("JobStarted", start)
+    sent = [*lines[start : job + 1], lines[job]]
+    numbered = list(enumerate(sent, start=1))
+
+    outcomes = list(import_lines(store, numbered))
+
+    assert all(isinstance(o, Appended) for o in outcomes), outcomes
+    *firsts, twice = [o for o in outcomes if isinstance(o, Appended)]
+    assert [o.already_stored for o in firsts] == [False] * len(firsts)
+    assert (twice.already_stored, twice.position) == (True, firsts[-1].position)
+    assert [str(e.event_id) for e in store.read_all()] == [
+        json.loads(line)["event_id"] for line in sent[:-1]
+    ]
