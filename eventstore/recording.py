@@ -17,10 +17,10 @@ from attrs import frozen
 from eventstore.catalog import DomainEvent, RunStarted
 from eventstore.catalog.runs import RunEvent
 from eventstore.codec import Codec
-from eventstore.lifecycle import RunState
 from eventstore.records import ANY, ExpectedVersion, Metadata, NewEvent
 from eventstore.run_gate import RunGate
 from eventstore.run_ledger import run_started_event_id
+from eventstore.run_state import RunState
 from eventstore.store import EventStore
 
 

@@ -18,14 +18,14 @@ from uuid import UUID
 
 from attrs import frozen
 
-from eventstore import lifecycle
+from eventstore import lifecycle, run_state
 from eventstore.catalog import RunStarted
 from eventstore.catalog.runs import RunEvent
 from eventstore.codec import Codec
 from eventstore.errors import LifecycleError, StoreError, WrongExpectedVersionError
-from eventstore.lifecycle import RunState
 from eventstore.records import AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.run_ledger import RunLedger, run_started_event_id
+from eventstore.run_state import RunState
 from eventstore.store import EventStore
 
 MAX_RACES = 100
@@ -130,7 +130,7 @@ class RunGate:
                 verdicts.append(self._stored_copy(event_id, event.stream_id) or exc)
                 continue
             if retry is None:
-                state = lifecycle.advance(state, event, event_id, state.version + 1)
+                state = run_state.advance(state, event, event_id, state.version + 1)
                 appending.add(event_id)
                 verdicts.append(None)
             elif retry.event_id in appending:

@@ -1,7 +1,7 @@
 """Where the write side learns a run's state: read from the store, kept between calls.
 
 A run's state is its ``RunStarted`` and the events of its stream, folded by
-:mod:`eventstore.lifecycle`. The ledger keeps the state of the runs it has seen, with the
+:mod:`eventstore.run_state`. The ledger keeps the state of the runs it has seen, with the
 stream version it reflects, and on every use reads only the events appended since, by
 any process: one read per step of a run, however long the run. What it keeps is a cache
 of the store, never a second truth; it may drop any run at any time.
@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from uuid import UUID, uuid5
 
-from eventstore import lifecycle, streams
+from eventstore import run_state, streams
 from eventstore.catalog import RunStarted
 from eventstore.catalog.runs import RunEvent
 from eventstore.codec import Codec
-from eventstore.lifecycle import RunState
 from eventstore.records import RecordedEvent
+from eventstore.run_state import RunState
 from eventstore.store import EventStore
 
 CAPACITY = 256
@@ -63,13 +63,13 @@ class RunLedger:
             found = self.start(run_id)
             if found is None:
                 return None
-            state = lifecycle.opened(found[0], found[1].event_id)
+            state = run_state.opened(found[0], found[1].event_id)
         for stored in self._store.read_stream(
             streams.run_stream(run_id), after_version=state.version
         ):
             event = self._codec.decode(stored)
             if isinstance(event, RunEvent):
-                state = lifecycle.advance(state, event, stored.event_id, stored.stream_version)
+                state = run_state.advance(state, event, stored.event_id, stored.stream_version)
         self._runs[run_id] = state
         while len(self._runs) > self._capacity:
             self._runs.popitem(last=False)

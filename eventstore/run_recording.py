@@ -17,7 +17,7 @@ from uuid import UUID
 
 from attrs import frozen
 
-from eventstore import lifecycle, streams
+from eventstore import run_state, streams
 from eventstore.catalog import (
     DomainEvent,
     JobFinished,
@@ -40,10 +40,10 @@ from eventstore.errors import (
 
 __all__ = ["START_RUN_DEADLINE_SECONDS", "RunHandle", "RunRecorder", "run_started_event_id"]
 from eventstore.job_log import JobLog
-from eventstore.lifecycle import RunState
 from eventstore.recording import EventRecorder, Receipt
 from eventstore.records import ANY, Metadata, NewEvent
 from eventstore.run_ledger import run_started_event_id
+from eventstore.run_state import RunState
 
 # How long start_run keeps competing for a run number before it reports the contention.
 START_RUN_DEADLINE_SECONDS = 30.0
@@ -241,7 +241,7 @@ class RunRecorder(EventRecorder):
         known = None
         if attempt is None:  # read the run once: for its latest attempt and for the check
             known = self._gate.state(run.run_id)
-            job = lifecycle.job_of(known, stage_name, job_name) if known else None
+            job = run_state.job_of(known, stage_name, job_name) if known else None
             attempt = job.attempt if job else 1
         return self._record_in_run(
             run,
@@ -265,7 +265,7 @@ class RunRecorder(EventRecorder):
         restart, goes on where it stopped. One writer per job at a time.
         """
         state = self._gate.state(run.run_id)
-        job = lifecycle.job_of(state, stage_name, job_name) if state else None
+        job = run_state.job_of(state, stage_name, job_name) if state else None
         attempt = job.attempt if job else 1
 
         def append(chunk_index: int, content: str, event_id: UUID) -> Receipt:

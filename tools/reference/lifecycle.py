@@ -61,7 +61,8 @@ def lifecycle_section() -> str:
 
 A run's stream is its aggregate. Before an event of a run is appended — by the
 recorder's methods, `Recorder.record`, `Recorder.emit` or `cirec emit` alike — the write
-side reads the run's `RunStarted` and its stream (`eventstore/lifecycle.py`,
+side folds the run's `RunStarted` and its stream into the run's state
+(`eventstore/run_state.py`), checks the event against it (`eventstore/lifecycle.py`,
 `eventstore/run_gate.py`) and refuses what the run's history forbids with a
 `LifecycleError`: an `InvalidEventError` that also names the event type and the run,
 e.g. `data.status: StageFinished of run 3f…: the jobs of stage 'test' give it 'failed'
