@@ -205,9 +205,18 @@ class RunRecorder(EventRecorder):
         job_name: str,
         *,
         allows_failure: bool = False,
-        attempt: int = 1,
+        attempt: int | None = None,
     ) -> Receipt:
-        """Record that a job of ``run`` started."""
+        """Record that a job of ``run`` started, or started again (a retry).
+
+        ``attempt`` defaults to the job's next, as the store holds the run: 1 for a job
+        that has not run, one more than its last attempt once that attempt has ended.
+        """
+        known = None
+        if attempt is None:  # read the run once: for the job's attempts and for the check
+            known = self._gate.state(run.run_id)
+            job = run_state.job_of(known, stage_name, job_name) if known else None
+            attempt = run_state.next_attempt(job)
         return self._record_in_run(
             run,
             JobStarted(
@@ -217,6 +226,7 @@ class RunRecorder(EventRecorder):
                 allows_failure=allows_failure,
                 attempt=attempt,
             ),
+            known=known,
         )
 
     def append_log(

@@ -130,6 +130,17 @@ def job_of(state: RunState, stage_name: str, job_name: str) -> JobState | None:
     return None if stage is None else stage.jobs.get(job_name)
 
 
+def next_attempt(job: JobState | None) -> int:
+    """Return the attempt a job starts as next: 1 if it never ran, else its latest + 1.
+
+    A job whose latest attempt is still running gives that attempt: starting it again is
+    what the lifecycle refuses, naming the running attempt.
+    """
+    if job is None:
+        return 1
+    return job.attempt if job.status == RUNNING else job.attempt + 1
+
+
 def _with_stage(state: RunState, name: str, stage: StageState) -> RunState:
     return evolve(state, stages={**state.stages, name: stage})
 

@@ -14,6 +14,7 @@ import pytest
 from cirec.config import open_store
 from eventstore.catalog import (
     JobFinished,
+    JobStarted,
     RunFinished,
     RunStarted,
     StageFinished,
@@ -24,6 +25,7 @@ from eventstore.codec import Codec, json_converter
 from eventstore.errors import (
     InvalidArgumentError,
     InvalidEventError,
+    LifecycleError,
     UnknownRunError,
     WrongExpectedVersionError,
 )
@@ -290,3 +292,22 @@ def test_a_chunk_written_twice_at_one_number_is_stored_once(store: EventStore) -
     with pytest.raises(InvalidEventError):
         one.write(42)  # type: ignore[arg-type]  # on purpose: refused, takes no number
     assert one.write("more\n").stream_version == 4
+
+
+def test_a_job_started_again_once_it_ended_is_its_next_attempt(store: EventStore) -> None:
+    recorder = Recorder(store, actor="runner")
+    run = start(recorder)
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
+    with pytest.raises(LifecycleError) as running:
+        recorder.start_job(run, "test", "unit")  # attempt 1 has not ended
+    recorder.finish_job(run, "test", "unit", Status.FAILED)
+    retried = recorder.start_job(run, "test", "unit")
+
+    assert (running.value.field, running.value.event_type) == ("data.job_name", "JobStarted")
+    stored = store.read_event(retried.event_id)
+    assert stored is not None
+    event = Codec().decode(stored)
+    assert isinstance(event, JobStarted)
+    assert event.attempt == 2
+    assert store.head() == 5  # the run's start, the stage, two starts and one finish
