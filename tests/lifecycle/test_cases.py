@@ -243,6 +243,20 @@ def test_an_event_of_a_run_that_never_started_is_refused_naming_its_run_id(
         refused_unchanged(store, path, event, "data.run_id", run_id=stranger)
 
 
+def test_an_event_sent_twice_in_one_import_is_stored_once_and_the_repeat_is_a_retry(
+    store: EventStore,
+) -> None:
+    begin(store)
+    stage_id = uuid.UUID("00000000-0000-4000-8000-0000000000d4")
+    line = json_line(StageStarted(run_id=RUN_ID, stage_name="test"), stage_id)
+
+    verdicts = import_all(store, [line, line])
+
+    assert verdicts == [Accepted(False), Accepted(True)]
+    assert [e.event_id for e in store.read_stream(run_stream(RUN_ID))] == [stage_id]
+    assert import_all(store, [line]) == [Accepted(True)]
+
+
 def test_cirec_emit_reports_a_run_finished_twice_and_a_branch_not_its_runs(
     store: EventStore, store_url: str
 ) -> None:
