@@ -76,8 +76,8 @@ from tests.readmodels.model import JOBS_HISTORY, ReadModels
 
 IN_CI = os.environ.get("HYPOTHESIS_PROFILE", "dev") == "ci"
 # FerretDB answers each of the write side's reads by a scan, and a run is a few dozen
-# events, each checked against the run as stored: about 0.5 s an example there, 30 a path.
-EXAMPLES = {"sqlite": 200 if IN_CI else 40, "mongodb": 30 if IN_CI else 8}
+# events, each checked against the run as stored: about 0.5 s an example there, 25 a path.
+EXAMPLES = {"sqlite": 200 if IN_CI else 40, "mongodb": 25 if IN_CI else 8}
 
 WritePath = Literal["record", "import", "import-all"]
 WRITE_PATHS: tuple[WritePath, ...] = ("record", "import", "import-all")
