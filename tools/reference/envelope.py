@@ -19,7 +19,8 @@ ENVELOPE_DOCS: Mapping[str, str] = {
         "Chosen by the emitter; unique in the whole log. It is the idempotency key: sending "
         "an event again with a stored `event_id` (to the same stream) stores nothing and "
         "returns the position it was first stored at. The stored event wins; the content of "
-        "the repeat is not compared."
+        "the repeat is not compared, except a `RunStarted`'s: its id is its run's, and a "
+        "start with other content is refused (see [A run's lifecycle](#a-runs-lifecycle))."
     ),
     "type": "The event's type: one of the section names under [Events](#events).",
     "schema_version": (

@@ -41,9 +41,9 @@ _RULES = (
     ),
     (
         "`RunFinished`",
-        "no stage is running; its `status` is the one its stages give it; repository, "
-        "URL, branch and pipeline are its `RunStarted`'s",
-        f"`type`, `data.status`, {_KEYS}",
+        "repository, URL, branch and pipeline are its `RunStarted`'s; no stage is "
+        "running; its `status` is the one its stages give it",
+        f"{_KEYS}, `type`, `data.status`",
     ),
     (
         "`RunCanceled`",
@@ -70,6 +70,9 @@ e.g. `data.status: StageFinished of run 3f…: the jobs of stage 'test' give it 
 log's own port, checks no lifecycle: it stores what it is given.
 
 {rules}
+
+An event that breaks several rules is refused naming the first one broken, in the order
+of the table and, within a row, of the fields it names.
 
 Why these choices:
 
