@@ -8,7 +8,7 @@ of the latest attempt's full log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from uuid import UUID
 
 from attrs import frozen
@@ -74,7 +74,7 @@ def follow_job_log(
     wait: Callable[[float], object],
     interval: float = 0.25,
     attempt: int | None = None,
-) -> Iterator[str]:
+) -> Generator[str, None, AttemptLog]:
     """Yield an attempt's output as it is appended, until that attempt or its run ends.
 
     It follows ``attempt``, or (None) the job's latest attempt at the first read that
@@ -84,7 +84,9 @@ def follow_job_log(
     :func:`full_job_log` of that attempt at the end (the chunks it takes are those of
     :mod:`projections.log_rule`, as they are stored). It reads the run's stream itself,
     after the last version it has seen, and ``wait(interval)`` between reads (an
-    interrupt there ends it).
+    interrupt there ends it). It returns what it followed, as :func:`read_job_log`
+    would say it, without the text (``ran`` is False for an attempt the run ended
+    without).
     """
     stream = streams.run_stream(run_id)
     reader = _AttemptReader(stage_name, job_name, attempt)
@@ -96,7 +98,7 @@ def follow_job_log(
         reader.settle()
         yield from reader.take()
         if reader.over:
-            return
+            return AttemptLog(text="", attempt=reader.attempt, attempts=tuple(reader.attempts))
         wait(interval)
 
 
