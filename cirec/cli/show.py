@@ -141,7 +141,7 @@ def _follow_log(context: Context, run: RunDocument) -> None:
 def _no_attempt(context: Context, run: RunDocument, ran: tuple[int, ...]) -> NotFoundError:
     """Return the error of a job's attempt that never ran, naming those that did."""
     args = context.args
-    which = "an attempt" if args.attempt is None else f"attempt {args.attempt}"
+    which = "attempt" if args.attempt is None else f"attempt {args.attempt}"
     did = ", ".join(map(str, ran)) or "none"
     return NotFoundError(
         f"{which} of job {args.job!r} in stage {args.stage!r} of run #{run.run_number}"
