@@ -17,8 +17,10 @@ Status rules, as GitLab applies them:
 ``job_logs`` keeps the end of a job's output, as much as the job's share of the run's
 log budget allows (:mod:`projections.log_tails`: 64 KiB while a run has at most 64 jobs,
 less as it grows, so the document stays within :mod:`projections.sizes`' budget);
-``log_truncated_chars`` says how much was cut. The whole log stays in the event log,
-chunk by chunk (see :mod:`projections.logs`).
+``log_truncated_chars`` says how much was cut. The tail is of the job's latest attempt:
+a retry starts a new log, and a chunk is taken only as :mod:`projections.log_rule` says
+(its attempt's next index), the rule the full-log reader (:mod:`projections.logs`) reads
+the event log by, so the tail is always a suffix of that attempt's full log.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from eventstore.catalog import (
 from eventstore.catalog.runs import RunEvent
 from eventstore.clock import to_epoch_millis
 from eventstore.status_rule import canceled_status, composite, job_part
+from projections import log_rule
 from projections.documents import RUNNING, JobLog, RunDocument, StageLog
 from projections.log_tails import job_tail_budget, kept_tail
 from projections.projection import Index, Projection, QuerySpec, on
@@ -99,9 +102,11 @@ def stage_finished(document: Document, event: StageFinished, at: datetime) -> Do
 
 
 def job_started(document: Document, event: JobStarted, at: datetime) -> Document:
-    """Add the job to its stage, ``running``; a retry starts the job again.
+    """Add the job to its stage, ``running``; a retry starts the job again, with a new log.
 
-    A new job that halves every job's share of the log budget cuts the tails kept.
+    The job's attempt is the highest started (:mod:`projections.log_rule`): only a
+    higher one empties the log. A new job that halves every job's share of the log
+    budget cuts the tails kept.
     """
     if document is None:
         return None
@@ -109,17 +114,19 @@ def job_started(document: Document, event: JobStarted, at: datetime) -> Document
 
     def start(stage: StageLog) -> StageLog:
         old = stage.jobs.get(event.job_name)
+        cursor = log_rule.job_started(_cursor(old) if old else None, event.attempt)
+        kept = old if old is not None and old.attempt == cursor.attempt else None
         job = JobLog(
             job_name=event.job_name,
             job_status=RUNNING,
             allows_failure=event.allows_failure,
             start_time=at,
             completion_time=None,
-            job_logs=old.job_logs if old else "",
-            attempt=event.attempt,
-            log_chars=old.log_chars if old else 0,
-            log_truncated_chars=old.log_truncated_chars if old else 0,
-            log_chunks=old.log_chunks if old else 0,
+            job_logs=kept.job_logs if kept else "",
+            attempt=cursor.attempt,
+            log_chars=kept.log_chars if kept else 0,
+            log_truncated_chars=kept.log_truncated_chars if kept else 0,
+            log_chunks=kept.log_chunks if kept else 0,
         )
         return evolve(stage, jobs={**stage.jobs, job.job_name: job})
 
@@ -133,12 +140,17 @@ def job_started(document: Document, event: JobStarted, at: datetime) -> Document
 def job_log_chunk_appended(
     document: Document, event: JobLogChunkAppended, at: datetime
 ) -> Document:
-    """Append the chunk to the job's log tail, cutting the tail to the job's share."""
+    """Append the chunk to the job's log tail, cutting the tail to the job's share.
+
+    Only a chunk :mod:`projections.log_rule` takes: of the job's attempt, at its next index.
+    """
     if document is None:
         return None
     budget = job_tail_budget(_job_count(document))
 
     def append(job: JobLog) -> JobLog:
+        if not log_rule.takes(_cursor(job), event.attempt, event.chunk_index):
+            return job
         tail = kept_tail(job.job_logs + event.content, budget)
         total = job.log_chars + len(event.content)
         return evolve(
@@ -185,6 +197,10 @@ def run_finished(document: Document, event: RunFinished, at: datetime) -> Docume
         outcomes = [stage.stage_status for stage in document.logs.values()]
         status = composite(outcomes) if outcomes else event.status.value
     return _ended(document, status, at)
+
+
+def _cursor(job: JobLog) -> log_rule.LogCursor:
+    return log_rule.LogCursor(attempt=job.attempt, taken=job.log_chunks)
 
 
 def _job_count(document: RunDocument) -> int:

@@ -12,7 +12,7 @@ from cirec.cli.context import Command, Context, NotFoundError, shared_options
 from cirec.cli.numbers import positive
 from eventstore.errors import ConfigError
 from projections.documents import RepoConfigDocument, RunDocument
-from projections.logs import follow_job_log, full_job_log
+from projections.logs import AttemptLog, follow_job_log, read_job_log
 from projections.repo_configs import REPO_CONFIGS
 from projections.run_queries import RunFilter
 from projections.sessions import SESSIONS
@@ -76,7 +76,8 @@ def show_run(context: Context) -> None:
 def show_log(context: Context) -> None:
     """Print the full log of one job of a run, read back from the event log.
 
-    With --follow, print it as it is written, until the job (or its run) ends.
+    The log of the job's latest attempt, or of --attempt N. With --follow, print it as
+    it is written, until that attempt (or its run) ends.
     """
     args = context.args
     run = _run(context)
@@ -86,18 +87,39 @@ def show_log(context: Context) -> None:
     stage = run.logs.get(args.stage)
     if stage is None or args.job not in stage.jobs:
         raise NotFoundError(f"job {args.job!r} in stage {args.stage!r} of run #{run.run_number}")
-    log = full_job_log(context.events, run.run_id, args.stage, args.job)
+    read = read_job_log(context.events, run.run_id, args.stage, args.job, args.attempt)
+    if not read.ran:
+        raise _no_attempt(context, run, read.attempts)
     if context.json:
-        context.print_json({"run_id": run.run_id, "stage": args.stage, "job": args.job, "log": log})
+        context.print_json(
+            {
+                "run_id": run.run_id,
+                "stage": args.stage,
+                "job": args.job,
+                "attempt": read.attempt,
+                "log": read.text,
+            }
+        )
     else:
-        context.stdout.write(log)
+        context.stdout.write(read.text)
 
 
 def _follow_log(context: Context, run: RunDocument) -> None:
-    """Stream a job's log from the run's stream: it needs no projector once the run is found."""
+    """Stream a job's log from the run's stream: it needs no projector once the run is found.
+
+    An attempt that has not started yet is waited for; one the run ended without is an error.
+    """
     args = context.args
-    pieces = follow_job_log(context.events, run.run_id, args.stage, args.job, time.sleep)
-    for index, piece in enumerate(pieces):
+    pieces = follow_job_log(
+        context.events, run.run_id, args.stage, args.job, time.sleep, attempt=args.attempt
+    )
+    index = 0
+    while True:
+        try:
+            piece = next(pieces)
+        except StopIteration as ended:
+            read: AttemptLog = ended.value
+            break
         if context.json:
             context.print_json(
                 {
@@ -111,6 +133,20 @@ def _follow_log(context: Context, run: RunDocument) -> None:
         else:
             context.stdout.write(piece)
         context.stdout.flush()
+        index += 1
+    if not read.ran:
+        raise _no_attempt(context, run, read.attempts)
+
+
+def _no_attempt(context: Context, run: RunDocument, ran: tuple[int, ...]) -> NotFoundError:
+    """Return the error of a job's attempt that never ran, naming those that did."""
+    args = context.args
+    which = "attempt" if args.attempt is None else f"attempt {args.attempt}"
+    did = ", ".join(map(str, ran)) or "none"
+    return NotFoundError(
+        f"{which} of job {args.job!r} in stage {args.stage!r} of run #{run.run_number}"
+        f" (attempts that ran: {did})"
+    )
 
 
 def _print_all(
@@ -213,9 +249,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     log.add_argument("stage", metavar="STAGE", help="stage name")
     log.add_argument("job", metavar="JOB", help="job name")
     log.add_argument(
+        "--attempt",
+        metavar="N",
+        type=positive,
+        help="the log of attempt N of the job: 1 its first try, 2 its first retry … "
+        "(default: its latest attempt)",
+    )
+    log.add_argument(
         "--follow",
         action="store_true",
-        help="print the log as it is written, until the job ends (Ctrl-C stops)",
+        help="print the log as it is written, until the attempt ends (Ctrl-C stops)",
     )
 
 

@@ -113,6 +113,14 @@ def test_a_url_that_does_not_parse_is_one_usage_error_line_without_its_password(
             "argument --limit: expected a whole number, got 'x'",
         ),
         (["run", "api", "ci", "0"], "argument RUN: must be 1 or more, got 0"),
+        (
+            ["log", "api", "ci", "1", "test", "unit", "--attempt", "0"],
+            "argument --attempt: must be 1 or more, got 0",
+        ),
+        (
+            ["log", "api", "ci", "1", "test", "unit", "--attempt", "latest"],
+            "argument --attempt: expected a whole number, got 'latest'",
+        ),
     ],
 )
 def test_a_number_out_of_range_is_a_usage_error_and_creates_no_store(

@@ -351,17 +351,21 @@ class ReadModels:
             run["logs"][event.stage_name] = self._new_stage(event.stage_name, when, {})
         jobs = run["logs"][event.stage_name]["jobs"]
         old = jobs.get(event.job_name)
+        # A job's log is its latest attempt's: the highest attempt started so far. A retry
+        # (a higher attempt) starts an empty log; a start at or below it keeps the log.
+        same_attempt = old is not None and event.attempt <= old["attempt"]
+        log = old if same_attempt else None
         jobs[event.job_name] = {
             "job_name": event.job_name,
             "job_status": RUNNING,
             "allows_failure": event.allows_failure,
             "start_time": when,
             "completion_time": None,
-            "job_logs": old["job_logs"] if old else "",
-            "attempt": event.attempt,
-            "log_chars": old["log_chars"] if old else 0,
-            "log_truncated_chars": old["log_truncated_chars"] if old else 0,
-            "log_chunks": old["log_chunks"] if old else 0,
+            "job_logs": log["job_logs"] if log else "",
+            "attempt": log["attempt"] if log else event.attempt,
+            "log_chars": log["log_chars"] if log else 0,
+            "log_truncated_chars": log["log_truncated_chars"] if log else 0,
+            "log_chunks": log["log_chunks"] if log else 0,
         }
         share = tail_share(self._job_count(run))
         for stage in run["logs"].values():
@@ -383,6 +387,10 @@ class ReadModels:
     def _log_chunk(self, event: JobLogChunkAppended) -> None:
         job = self._job(event.run_id, event.stage_name, event.job_name)
         if job is None:
+            return
+        # Only the latest attempt's next chunk counts: a duplicate, a gap, a chunk out of
+        # order or of an older attempt adds nothing.
+        if event.attempt != job["attempt"] or event.chunk_index != job["log_chunks"]:
             return
         run = self._run(event.run_id)
         assert run is not None

@@ -308,6 +308,7 @@ class CIMachine(RuleBasedStateMachine):
         self._model = ReadModels()
         self._fed: list[tuple[int, datetime, DomainEvent]] = []
         self._chunk_index: dict[JobRef, int] = {}
+        self._attempt: dict[JobRef, int] = {}
         self._batch_size = 500
         self._rebuild_target: Projection[Any] = JOBS_HISTORY
         self._checked = False
@@ -392,6 +393,12 @@ class CIMachine(RuleBasedStateMachine):
         self._now += self._tick
         return run
 
+    def _started(self, job: JobRef, attempt: int) -> None:
+        """Note a job's start: a higher attempt than its last numbers its chunks from 0."""
+        if attempt > self._attempt.get(job, 0):
+            self._attempt[job] = attempt
+            self._chunk_index[job] = 0
+
     def _log(self, job: JobRef, content: str) -> None:
         index = self._chunk_index.get(job, 0)
         self._chunk_index[job] = index + 1
@@ -403,6 +410,7 @@ class CIMachine(RuleBasedStateMachine):
                 job_name=job.job_name,
                 chunk_index=index,
                 content=content,
+                attempt=self._attempt.get(job, 1),
             ),
         )
 
@@ -634,7 +642,9 @@ class CIMachine(RuleBasedStateMachine):
                 attempt=attempt,
             ),
         )
-        return JobRef(run, stage.stage_name, job_name)
+        job = JobRef(run, stage.stage_name, job_name)
+        self._started(job, attempt)
+        return job
 
     @rule(
         target=jobs,
@@ -657,7 +667,9 @@ class CIMachine(RuleBasedStateMachine):
                 attempt=1,
             ),
         )
-        return JobRef(run, stage_name, job_name)
+        job = JobRef(run, stage_name, job_name)
+        self._started(job, 1)
+        return job
 
     @rule(job=jobs, content=chunks)
     def append_log(self, job: JobRef, content: str) -> None:
@@ -784,6 +796,7 @@ class CIMachine(RuleBasedStateMachine):
                         allows_failure=allows_failure,
                     ),
                 )
+                self._started(JobRef(run, stage_name, job_name), 1)
             for job_name, _, job_status, job_chunks in stage_jobs:
                 for content in job_chunks:
                     self._log(JobRef(run, stage_name, job_name), content)
