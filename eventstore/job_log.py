@@ -3,8 +3,8 @@
 :meth:`~eventstore.Recorder.job_log` makes one, starting after the last chunk the run's
 stream already holds for that job, so a log continued by another process (or after a
 restart) goes on where it stopped. Each chunk's ``event_id`` is derived from the run, the
-job and the chunk's number: a write retried after a timeout whose outcome is unknown is
-stored once, and a number is never taken twice.
+job, its attempt and the chunk's number: a write retried after a timeout whose outcome is
+unknown is stored once, and a number is never taken twice.
 """
 
 from __future__ import annotations
@@ -19,10 +19,18 @@ ChunkAppender = Callable[[int, str, UUID], Receipt]
 """Appends one chunk: (chunk_index, content, event_id) -> where it was stored."""
 
 
-def chunk_event_id(run_id: UUID, stage_name: str, job_name: str, chunk_index: int) -> UUID:
-    """Return the ``event_id`` of a job's chunk number ``chunk_index``, the same in any process."""
-    key = json.dumps(["JobLogChunkAppended", stage_name, job_name, chunk_index])
-    return uuid5(run_id, key)
+def chunk_event_id(
+    run_id: UUID, stage_name: str, job_name: str, chunk_index: int, attempt: int = 1
+) -> UUID:
+    """Return the ``event_id`` of chunk ``chunk_index`` of a job's attempt, the same in any process.
+
+    Each attempt's chunks have ids of their own (a retry numbers its chunks from 0 again);
+    the first attempt's are those of logs written before attempts were told apart.
+    """
+    parts: list[object] = ["JobLogChunkAppended", stage_name, job_name, chunk_index]
+    if attempt != 1:
+        parts.append(attempt)
+    return uuid5(run_id, json.dumps(parts))
 
 
 class JobLog:
@@ -34,13 +42,20 @@ class JobLog:
     """
 
     def __init__(
-        self, append: ChunkAppender, run_id: UUID, stage_name: str, job_name: str, next_index: int
+        self,
+        append: ChunkAppender,
+        run_id: UUID,
+        stage_name: str,
+        job_name: str,
+        next_index: int,
+        attempt: int = 1,
     ) -> None:
         self._append = append
         self._run_id = run_id
         self._stage_name = stage_name
         self._job_name = job_name
         self._next_index = next_index
+        self._attempt = attempt
 
     @property
     def next_index(self) -> int:
@@ -55,7 +70,9 @@ class JobLog:
         the same content, and is stored once.
         """
         index = self._next_index
-        event_id = chunk_event_id(self._run_id, self._stage_name, self._job_name, index)
+        event_id = chunk_event_id(
+            self._run_id, self._stage_name, self._job_name, index, self._attempt
+        )
         receipt = self._append(index, content, event_id)
         self._next_index = index + 1
         return receipt

@@ -290,7 +290,9 @@ class RunRecorder(EventRecorder):
             )
 
         next_index = len(job.chunks) if job else 0
-        return JobLog(append, run.run_id, stage_name, job_name, next_index=next_index)
+        return JobLog(
+            append, run.run_id, stage_name, job_name, next_index=next_index, attempt=attempt
+        )
 
     def finish_job(
         self, run: RunHandle, stage_name: str, job_name: str, status: StatusValue

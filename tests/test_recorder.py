@@ -14,6 +14,7 @@ import pytest
 from cirec.config import open_store
 from eventstore.catalog import (
     JobFinished,
+    JobLogChunkAppended,
     JobStarted,
     RunFinished,
     RunStarted,
@@ -311,3 +312,23 @@ def test_a_job_started_again_once_it_ended_is_its_next_attempt(store: EventStore
     assert isinstance(event, JobStarted)
     assert event.attempt == 2
     assert store.head() == 5  # the run's start, the stage, two starts and one finish
+
+
+def test_a_retried_job_logs_its_own_chunks_numbered_from_zero(store: EventStore) -> None:
+    recorder = Recorder(store, actor="runner")
+    run = start(recorder)
+    recorder.start_stage(run, "test")
+    recorder.start_job(run, "test", "unit")
+    recorder.job_log(run, "test", "unit").write("first try\n")
+    recorder.finish_job(run, "test", "unit", Status.FAILED)
+    recorder.start_job(run, "test", "unit")
+
+    retry_log = recorder.job_log(run, "test", "unit")
+    written = retry_log.write("second try\n")
+
+    assert written.already_stored is False
+    stored = store.read_event(written.event_id)
+    assert stored is not None
+    chunk = Codec().decode(stored)
+    assert isinstance(chunk, JobLogChunkAppended)
+    assert (chunk.attempt, chunk.chunk_index, chunk.content) == (2, 0, "second try\n")
