@@ -22,6 +22,7 @@ Logs already written must stay readable, so every shape here is pinned by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -160,8 +161,12 @@ _stored_from_row = make_dict_structure_fn(StoredEvent, _rows)
 _metadata_fields = make_dict_unstructure_fn(Metadata, _rows)
 
 
+@functools.lru_cache(maxsize=1024)
 def _metadata_text(metadata: Metadata) -> str:
-    """Return ``metadata`` as the JSON text of its row (the object its commit document holds)."""
+    """Return ``metadata`` as the JSON text of its row (the object its commit document holds).
+
+    Cached: the events of one run or one append mostly share one frozen metadata value.
+    """
     return dump_json(_metadata_fields(metadata))
 
 

@@ -5,15 +5,17 @@ together, in one ``BEGIN IMMEDIATE`` transaction and one fsync (:func:`write_gro
 Each is judged in turn against the state the ones before it in the group left, exactly
 as if it ran alone in that order: its ids, its expected version, its positions from the
 head they left. A refused append (a conflict, a duplicate) stores nothing and fails only
-its own caller; an append of several events in a group runs inside a ``SAVEPOINT``, so a
-failure half-way through its inserts takes back only its own rows.
+its own caller.
 
-Statements per append under the lock: for one event, the stream's version and the log's
-head in one statement, then the insert, which the ``UNIQUE(event_id)`` constraint
-refuses for a stored id (only then are the ids looked up, to tell a retry from a
-duplicate). For several events, the ids are looked up first (an ``executemany`` that
-fails on its k-th row keeps the k - 1 before it), then the version and head, then one
-``executemany``. Within a group the head is read once, and a stream's version once.
+Statements per append under the lock: the stream's version and the log's head in one
+statement (within a group the head is read once, and each stream's version once), then
+the insert, which the ``UNIQUE(event_id)`` constraint refuses for a stored id; only then,
+or when the expected version is not met, are the call's ids looked up, to tell a retry
+(returned, whatever the expected version) from a duplicate, exactly as
+:func:`~eventstore.appending.already_stored` decides. One ``INSERT`` of one row stores
+all or nothing by itself; the ``executemany`` of several rows runs inside a
+``SAVEPOINT``, since one that fails at its k-th row keeps the k - 1 before it: rolling
+back to the savepoint takes back only that append's rows.
 """
 
 from __future__ import annotations
@@ -75,9 +77,6 @@ def write_group(db: sqlite3.Connection, group: Sequence[PendingAppend], recorded
         db.execute("BEGIN IMMEDIATE")
         tail = _Tail()
         for pending in group:
-            guarded = grouped and len(pending.rows) > 1
-            if guarded:
-                db.execute("SAVEPOINT one_append")
             try:
                 pending.result = _append(db, tail, pending, recorded_at)
             except CirecError as refused:  # refused before any insert: nothing to undo
@@ -85,11 +84,7 @@ def write_group(db: sqlite3.Connection, group: Sequence[PendingAppend], recorded
             except Exception as exc:
                 if not grouped or not db.in_transaction:
                     raise  # the transaction is lost: the whole group fails below
-                if guarded:
-                    db.execute("ROLLBACK TO one_append")
-                pending.error = exc
-            if guarded:
-                db.execute("RELEASE one_append")
+                pending.error = exc  # its rows were taken back (_append): only it fails
         db.execute("COMMIT")
     except BaseException as exc:
         # SQLite may already have rolled back (e.g. disk full); don't mask the cause.
@@ -110,17 +105,12 @@ def _append(
 ) -> AppendResult:
     """Judge and insert one append; return its result or raise its refusal."""
     stream_id, events, expected = pending.stream_id, pending.events, pending.expected
-    if len(events) > 1:
-        retry = already_stored(stream_id, events, stored_ids(db, events))
-        if retry is not None:
-            return retry
     version, head = _version_and_head(db, tail, stream_id)
     if not expectation_met(expected, version):
         # A retry is answered whatever the expected version: look before refusing.
-        if len(events) == 1:
-            retry = already_stored(stream_id, events, stored_ids(db, events))
-            if retry is not None:
-                return retry
+        retry = already_stored(stream_id, events, stored_ids(db, events))
+        if retry is not None:
+            return retry
         check_version(stream_id, expected, version)
     rows = placed_rows(
         stream_id,
@@ -131,16 +121,27 @@ def _append(
     )
     if len(rows) == 1:
         try:
-            db.execute(_INSERT, rows[0])
+            db.execute(_INSERT, rows[0])  # one statement: refused, it stores nothing
         except sqlite3.IntegrityError:
-            # One statement aborts whole: nothing was stored. A stored id is the one cause
-            # under the write lock; anything else is reported as the constraint said.
             retry = already_stored(stream_id, events, stored_ids(db, events))
             if retry is None:
                 raise
             return retry
     else:
-        db.executemany(_INSERT, rows)
+        db.execute("SAVEPOINT its_rows")
+        try:
+            db.executemany(_INSERT, rows)
+        except sqlite3.Error as exc:
+            if db.in_transaction:  # take back the rows before the failed one
+                db.execute("ROLLBACK TO its_rows")
+                db.execute("RELEASE its_rows")
+            retry = None
+            if isinstance(exc, sqlite3.IntegrityError):
+                retry = already_stored(stream_id, events, stored_ids(db, events))
+            if retry is None:
+                raise
+            return retry
+        db.execute("RELEASE its_rows")
     tail.head = head + len(rows)
     tail.versions[stream_id] = version + len(rows)
     return AppendResult(
