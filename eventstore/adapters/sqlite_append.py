@@ -20,6 +20,7 @@ back to the savepoint takes back only that append's rows.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Sequence
 from uuid import UUID
@@ -87,9 +88,11 @@ def write_group(db: sqlite3.Connection, group: Sequence[PendingAppend], recorded
                 pending.error = exc  # its rows were taken back (_append): only it fails
         db.execute("COMMIT")
     except BaseException as exc:
-        # SQLite may already have rolled back (e.g. disk full); don't mask the cause.
-        if db.in_transaction:
-            db.execute("ROLLBACK")
+        # SQLite may already have rolled back (e.g. disk full), or the connection be
+        # closed: don't mask the cause.
+        with contextlib.suppress(sqlite3.ProgrammingError):
+            if db.in_transaction:
+                db.execute("ROLLBACK")
         for pending in group:
             if pending.error is None:
                 pending.result, pending.error = None, exc
