@@ -17,7 +17,7 @@ import pytest
 from eventstore.adapters.sqlite import SQLiteEventStore
 from eventstore.clock import utc_now
 from eventstore.errors import DuplicateEventError, StoreError, WrongExpectedVersionError
-from eventstore.records import NO_STREAM, AppendResult, NewEvent
+from eventstore.records import NO_STREAM, AppendResult, ExpectedVersion, NewEvent
 
 QUEUE_DEADLINE_SECONDS = 30.0
 
@@ -33,7 +33,7 @@ def test_a_group_judges_each_append_alone_and_fails_only_the_refused(tmp_path: P
         kept = probe(i=0)
         store.append("x", [kept], NO_STREAM)
         fresh = [probe(i=n) for n in range(3)]
-        calls = {
+        calls: dict[str, tuple[str, list[NewEvent], ExpectedVersion]] = {
             "three to a": ("a", [probe(i=1), probe(i=2), probe(i=3)], NO_STREAM),
             "one to a": ("a", [probe(i=4)], NO_STREAM),
             "a retry": ("x", [kept], 5),
