@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import append, catchup, commands, lag, peer, rebuild_rss
+from bench import append, catchup, commands, concurrent, lag, peer, rebuild_rss
 from bench.backends import STORES, drop, new_place, remove_tree
 from bench.figures import Figure, table, write_json
 from bench.sizes import LAG_RATE, SIZES
@@ -75,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         if size.peer_events:
             runs = list(Workload(seed=3).appends(size.peer_events))
             step("peer", lambda: peer.measure(workdir, runs))
+        if size.concurrent_jobs:
+            step("concurrent", lambda: concurrent.measure(workdir, size.concurrent_jobs))
     finally:
         remove_tree(workdir)
     where = redact_url(os.environ[MONGO_URL_VARIABLE]) if args.store == "mongo" else "embedded"

@@ -22,6 +22,7 @@ Logs already written must stay readable, so every shape here is pinned by
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -156,13 +157,92 @@ def _make_row_converter() -> cattrs.Converter:
 
 
 _rows = _make_row_converter()
-_row_fields = make_dict_unstructure_fn(StoredEvent, _rows)
 _stored_from_row = make_dict_structure_fn(StoredEvent, _rows)
+_metadata_fields = make_dict_unstructure_fn(Metadata, _rows)
+
+
+@functools.lru_cache(maxsize=1024)
+def _metadata_text(metadata: Metadata) -> str:
+    """Return ``metadata`` as the JSON text of its row (the object its commit document holds).
+
+    Cached: the events of one run or one append mostly share one frozen metadata value.
+    """
+    return dump_json(_metadata_fields(metadata))
 
 
 def to_row(stored: StoredEvent) -> tuple[Any, ...]:
-    """Return the embedded store's row of ``stored``: :data:`EVENT_COLUMNS` in order."""
-    return tuple(_row_fields(stored).values())
+    """Return the embedded store's row of ``stored``: :data:`EVENT_COLUMNS` in order.
+
+    The same row :func:`placed_rows` gives for the same event placed at the same place.
+    """
+    return (
+        stored.position,
+        str(stored.event_id),
+        stored.stream_id,
+        stored.stream_version,
+        stored.type,
+        stored.schema_version,
+        to_epoch_millis(stored.occurred_at),
+        to_epoch_millis(stored.recorded_at),
+        stored.data,
+        _metadata_text(stored.metadata),
+    )
+
+
+UnplacedRow = tuple[str, str, int, int, str, str]
+"""The columns of a row that do not depend on where the event is placed: ``event_id``,
+``type``, ``schema_version``, ``occurred_at``, ``data``, ``metadata``, in stored form."""
+
+
+def unplaced_rows(events: Sequence[NewEvent], payloads: Sequence[str]) -> list[UnplacedRow]:
+    """Return the columns of each event's row that no placement changes, in stored form.
+
+    ``payloads`` are the events' ``data`` as JSON text, in the same order. Built before
+    the write lock is taken, so the lock is held only to number them (:func:`placed_rows`).
+    """
+    return [
+        (
+            str(event.event_id),
+            event.type,
+            event.schema_version,
+            to_epoch_millis(event.occurred_at),
+            payload,
+            _metadata_text(event.metadata),
+        )
+        for event, payload in zip(events, payloads, strict=True)
+    ]
+
+
+def placed_rows(
+    stream_id: str,
+    unplaced: Sequence[UnplacedRow],
+    *,
+    first_position: int,
+    first_version: int,
+    recorded_at: int,
+) -> list[tuple[Any, ...]]:
+    """Return the rows of one append: ``unplaced`` numbered from the given position and version.
+
+    ``recorded_at`` is the store's clock in whole milliseconds since the epoch. Each row is
+    the one :func:`to_row` gives for the same event, placed the same way.
+    """
+    return [
+        (
+            first_position + offset,
+            event_id,
+            stream_id,
+            first_version + offset,
+            type_,
+            schema_version,
+            occurred_at,
+            recorded_at,
+            data,
+            metadata,
+        )
+        for offset, (event_id, type_, schema_version, occurred_at, data, metadata) in enumerate(
+            unplaced
+        )
+    ]
 
 
 def from_row(row: Sequence[Any]) -> StoredEvent:

@@ -24,6 +24,14 @@ unique ``(stream_id, first_version)`` index catches a stale version a second tim
 Why no writer starves behind others, and what bounds an append, is argued in
 ``docs/architecture.md`` ("Concurrent appends").
 
+Threads may share one store: pymongo's client is thread-safe, and the store's own memory
+(the log's tip, the streams' tips) changes only under a lock and only forwards. Each
+append takes its own copy of the log's tip *before* it asks which of its ids are stored,
+so the insert at that tip + 1 still proves every check it read, whatever other threads
+learn meanwhile; a remembered stream tip that another thread has not updated yet is a
+stale tip like one another process left, which the ``(stream_id, first_version)`` index
+refuses.
+
 Payloads are BSON documents, users' keys escaped reversibly (:mod:`eventstore.bson_values`),
 so ``db.events`` can be queried by type, stream, status or time from any MongoDB client
 (``docs/operations.md`` gives the queries).
@@ -33,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
@@ -115,6 +124,7 @@ class MongoEventStore(EventStore):
             _refuse_earlier_layout(self._events)
             self._tip = commits.log_tip(self._events)
         self._streams: OrderedDict[str, Tip] = OrderedDict()
+        self._memory = threading.Lock()  # guards _tip and _streams
 
     def _store_clock(self) -> datetime:
         return to_millis(datetime.now(UTC) + self._clock_offset)
@@ -168,6 +178,7 @@ class MongoEventStore(EventStore):
     ) -> AppendResult:
         """Append until the insert lands or ``deadline`` (``time.monotonic``) passes."""
         ids = [str(event.event_id) for event in events]
+        tip = self._tip  # before the ids are read: the insert at tip + 1 proves them
         known = self._streams.get(stream_id)
         stream = known or self._read_stream_tip(stream_id)
         fresh = known is None
@@ -187,7 +198,6 @@ class MongoEventStore(EventStore):
                 stream, fresh = self._read_stream_tip(stream_id), True
                 continue
             check_version(stream_id, expected, stream.last)
-            tip = self._tip
             place = CommitPlace(
                 first_position=tip.last + 1,
                 first_version=stream.last + 1,
@@ -204,14 +214,14 @@ class MongoEventStore(EventStore):
                 if time.monotonic() > deadline:
                     detail = self._errors.scrub(f"gave up after {attempt} attempts: {exc}")
                     raise StoreError(BACKEND, "append", detail, transient=True) from None
-                stream, stored = self._catch_up(stream_id, ids, stream, stored, attempt)
+                tip, stream, stored = self._catch_up(stream_id, ids, tip, stream, stored, attempt)
                 fresh = True
                 if parked is None and attempt >= PARK_AFTER and len(events) > 1:
                     parked = self._park(commit)
                 continue
             if parked is not None:
                 self._unpark(commit, parked)
-            self._tip = Tip(int(commit["last"]), int(commit["log_to"]))
+            self._learn_tip(Tip(int(commit["last"]), int(commit["log_to"])))
             self._remember(stream_id, Tip(int(commit["last_version"]), int(commit["stream_to"])))
             return AppendResult(
                 positions=tuple(range(place.first_position, int(commit["last"]) + 1)),
@@ -244,38 +254,51 @@ class MongoEventStore(EventStore):
         return tip
 
     def _remember(self, stream_id: str, tip: Tip) -> None:
-        """Keep ``tip`` as the last seen of ``stream_id``, forgetting the least recent."""
-        self._streams[stream_id] = tip
-        self._streams.move_to_end(stream_id)
-        while len(self._streams) > REMEMBERED_STREAMS:
-            self._streams.popitem(last=False)
+        """Keep ``tip`` as the last seen of ``stream_id``, forgetting the least recent.
+
+        A tip behind the one remembered (another thread's, learned earlier) is dropped.
+        """
+        with self._memory:
+            known = self._streams.get(stream_id)
+            if known is None or known.last <= tip.last:
+                self._streams[stream_id] = tip
+            self._streams.move_to_end(stream_id)
+            while len(self._streams) > REMEMBERED_STREAMS:
+                self._streams.popitem(last=False)
+
+    def _learn_tip(self, tip: Tip) -> None:
+        """Keep ``tip`` as the log's, unless another thread has learned a later one."""
+        with self._memory:
+            if tip.last > self._tip.last:
+                self._tip = tip
 
     def _catch_up(
         self,
         stream_id: str,
         ids: list[str],
+        tip: Tip,
         stream: Tip,
         stored: dict[str, StoredId],
         attempt: int,
-    ) -> tuple[Tip, dict[str, StoredId]]:
-        """Bring the tip, the stream's tip and the stored ids up to date after a collision."""
-        delta = commits.after_tip(self._events, self._payloads, self._tip, ids)
-        if delta is not None and delta.tip != self._tip:
-            self._tip = delta.tip
-            for other, tip in delta.streams.items():
-                self._remember(other, tip)
-            return delta.streams.get(stream_id, stream), stored | delta.ids
+    ) -> tuple[Tip, Tip, dict[str, StoredId]]:
+        """Return the append's tip, the stream's tip and the stored ids after a collision."""
+        delta = commits.after_tip(self._events, self._payloads, tip, ids)
+        if delta is not None and delta.tip != tip:
+            self._learn_tip(delta.tip)
+            for other, other_tip in delta.streams.items():
+                self._remember(other, other_tip)
+            return delta.tip, delta.streams.get(stream_id, stream), stored | delta.ids
         # Nothing after the tip, or too much to read: the collision was on an index other
         # than the position (the stream moved before our tip, an id is stored), or the
         # tip is far behind. Read everything afresh; if nothing changed, a replica has not
         # shown the winner yet: wait a moment.
-        tip = commits.log_tip(self._events)
+        fresh_tip = commits.log_tip(self._events)
         fresh_stream = self._read_stream_tip(stream_id)
         fresh_stored = commits.stored_ids(self._events, self._payloads, ids)
-        if (tip, fresh_stream, fresh_stored) == (self._tip, stream, stored):
+        if (fresh_tip, fresh_stream, fresh_stored) == (tip, stream, stored):
             _back_off(attempt)
-        self._tip = tip
-        return fresh_stream, fresh_stored
+        self._learn_tip(fresh_tip)
+        return fresh_tip, fresh_stream, fresh_stored
 
     def _insert(self, commit: Raw) -> None:
         """Insert ``commit``; collisions propagate as ``DuplicateKeyError`` for the retry loop."""

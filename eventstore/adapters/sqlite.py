@@ -1,33 +1,43 @@
-"""The embedded event store: one SQLite file, no server, safe across processes.
+"""The embedded event store: one SQLite file, no server, safe across threads and processes.
 
-Every append runs in one ``BEGIN IMMEDIATE`` transaction, which takes SQLite's single
+Every append runs in a ``BEGIN IMMEDIATE`` transaction, which takes SQLite's single
 write lock: the idempotency check, the version check and the inserts see one state and
 commit together, and positions are ``MAX(position) + 1`` under that lock, so they have no
 gaps and become visible in order. Triggers refuse any UPDATE or DELETE of an event.
+
+Threads: one store object may be shared by any number of threads. Its one writer
+connection is used only under the store's writer lock; appends that arrive while another
+thread holds it wait in a queue, and the next thread to take the lock commits all of them
+in one transaction, each judged alone in arrival order
+(:mod:`~eventstore.adapters.sqlite_append`). Reads go on a connection of the reading
+thread's own (:mod:`~eventstore.adapters.sqlite_readers`), which WAL lets run beside the
+writer. Across processes SQLite's write lock serialises the writers, each waiting in
+its busy handler as long as :data:`~.sqlite_file.LOCK_TIMEOUT_SECONDS`.
 """
 
 from __future__ import annotations
 
+import sqlite3
+import threading
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from eventstore import arguments
-from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
-from eventstore.appending import (
-    StoredId,
-    already_stored,
-    check_call,
-    check_version,
-)
-from eventstore.clock import utc_now
+from eventstore.adapters.sqlite_append import HEAD, VERSION, PendingAppend, write_group
+from eventstore.adapters.sqlite_file import BACKEND, LOCK_TIMEOUT_SECONDS, SQLiteFile, translate
+from eventstore.adapters.sqlite_readers import ThreadReaders
+from eventstore.appending import check_call
+from eventstore.clock import to_epoch_millis, utc_now
+from eventstore.errors import CirecError
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
-from eventstore.stored import EVENT_COLUMNS, appended, from_row, to_recorded, to_row
+from eventstore.stored import EVENT_COLUMNS, from_row, to_recorded, unplaced_rows
 
-# SQLite caps the number of bound parameters in one statement.
-_IN_CHUNK = 500
+MAX_GROUP = 256
+"""The most waiting appends one transaction takes; the rest go in the next."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -56,16 +66,22 @@ _READ_STREAM = (
     " ORDER BY stream_version LIMIT ?"
 )
 _READ_EVENT = f"SELECT {_COLUMNS} FROM events WHERE event_id = ?"  # noqa: S608 -- constant column list
-_INSERT = f"INSERT INTO events ({_COLUMNS}) VALUES ({', '.join('?' * len(EVENT_COLUMNS))})"  # noqa: S608 -- constant column list
 
 
 class SQLiteEventStore(SQLiteFile, EventStore):
-    """The embedded :class:`EventStore` on one SQLite file (created if missing)."""
+    """The embedded :class:`EventStore` on one SQLite file (created if missing).
+
+    Safe to share between threads (see the module docs); :meth:`close` closes the writer
+    connection and every thread's read connection, after the append in progress.
+    """
 
     backend = BACKEND
 
     def __init__(self, path: str | Path) -> None:
-        self._open(path, _SCHEMA)
+        self._open(path, _SCHEMA, any_thread=True)
+        self._writer = threading.Lock()
+        self._queue: deque[PendingAppend] = deque()
+        self._readers = ThreadReaders(self.path, LOCK_TIMEOUT_SECONDS)
 
     def append(
         self,
@@ -73,53 +89,33 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         events: Sequence[NewEvent],
         expected_version: ExpectedVersion = ANY,
     ) -> AppendResult:
-        """Append atomically under SQLite's write lock; see :meth:`EventStore.append`."""
+        """Append atomically under SQLite's write lock; see :meth:`EventStore.append`.
+
+        Appends from other threads that wait meanwhile may be committed in the same
+        transaction; each is judged exactly as if it ran alone, and a refused one fails
+        only its own caller.
+        """
         expected, payloads = check_call(stream_id, events, expected_version)
-        with self._translated("append"), self._write_transaction() as db:
-            retry = already_stored(stream_id, events, self._stored_ids(events))
-            if retry is not None:
-                return retry
-            version = self._stream_version(stream_id)
-            check_version(stream_id, expected, version)
-            head = self._head()
-            stored = appended(
-                stream_id,
-                events,
-                payloads,
-                first_position=head + 1,
-                first_version=version + 1,
-                recorded_at=utc_now(),
-            )
-            db.executemany(_INSERT, [to_row(event) for event in stored])
-        return AppendResult(
-            positions=tuple(range(head + 1, head + len(events) + 1)),
-            stream_version=version + len(events),
-        )
+        pending = PendingAppend(stream_id, events, expected, unplaced_rows(events, payloads))
+        self._queue.append(pending)
+        with self._writer:
+            if not pending.done:
+                # Every append taken from the queue is done before the lock is released,
+                # so an append not done yet is still queued: this thread writes the group.
+                self._write_queued()
+                # The group's transaction has committed (or failed) here.
+        if pending.error is None and pending.result is not None:
+            return pending.result
+        if isinstance(pending.error, CirecError):
+            raise pending.error
+        if isinstance(pending.error, sqlite3.Error):
+            raise translate(pending.error, "append", str(self.path)) from pending.error
+        raise RuntimeError("the append's group failed") from pending.error
 
-    def _stored_ids(self, events: Sequence[NewEvent]) -> dict[UUID, StoredId]:
-        ids = [str(event.event_id) for event in events]
-        found: dict[UUID, StoredId] = {}
-        for start in range(0, len(ids), _IN_CHUNK):
-            chunk = ids[start : start + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            columns = "event_id, stream_id, position, stream_version"
-            query = f"SELECT {columns} FROM events WHERE event_id IN ({marks})"  # noqa: S608 -- placeholders only
-            rows = self._db.execute(query, chunk)
-            for event_id, stream, position, version in rows:
-                found[UUID(event_id)] = StoredId(
-                    stream_id=stream, position=position, stream_version=version
-                )
-        return found
-
-    def _stream_version(self, stream_id: str) -> int:
-        row = self._db.execute(
-            "SELECT MAX(stream_version) FROM events WHERE stream_id = ?", (stream_id,)
-        ).fetchone()
-        return int(row[0] or 0)
-
-    def _head(self) -> int:
-        row = self._db.execute("SELECT MAX(position) FROM events").fetchone()
-        return int(row[0] or 0)
+    def _write_queued(self) -> int:
+        """Commit the waiting appends, at most :data:`MAX_GROUP`; return the events stored."""
+        group = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_GROUP))]
+        return write_group(self._db, group, to_epoch_millis(utc_now()))
 
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
@@ -149,7 +145,7 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         """Run ``query`` page by page, each page starting after the last ``key`` seen."""
         while True:
             with self._translated("read"):
-                rows = self._db.execute(query, (*prefix, after, batch_size)).fetchall()
+                rows = self._readers.get().execute(query, (*prefix, after, batch_size)).fetchall()
                 events = [to_recorded(from_row(row)) for row in rows]
             for event in events:
                 after = key(event)
@@ -161,19 +157,26 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         """Return the event stored under ``event_id`` (its unique column), or None."""
         event_id = arguments.event_id(event_id)
         with self._translated("read"):
-            row = self._db.execute(_READ_EVENT, (str(event_id),)).fetchone()
+            row = self._readers.get().execute(_READ_EVENT, (str(event_id),)).fetchone()
             return None if row is None else to_recorded(from_row(row))
 
     def stream_version(self, stream_id: str) -> int:
         """Return the number of events in ``stream_id``."""
         stream_id = arguments.stream_id(stream_id)
         with self._translated("stream_version"):
-            return self._stream_version(stream_id)
+            row = self._readers.get().execute(VERSION, (stream_id,)).fetchone()
+            return int(row[0] or 0)
 
     def head(self) -> int:
         """Return the last position of the log."""
         with self._translated("head"):
-            return self._head()
+            return int(self._readers.get().execute(HEAD).fetchone()[0] or 0)
+
+    def close(self) -> None:
+        """Close the writer connection, after the append in progress, and every reader's."""
+        with self._writer:
+            self._readers.close()
+            super().close()
 
 
 def _position(event: RecordedEvent) -> int:

@@ -94,13 +94,20 @@ class SQLiteFile:
     path: Path
     _db: sqlite3.Connection
 
-    def _open(self, path: str | Path, schema: str) -> None:
-        """Open (creating if missing) the file at ``path`` and apply ``schema`` to it."""
+    def _open(self, path: str | Path, schema: str, *, any_thread: bool = False) -> None:
+        """Open (creating if missing) the file at ``path`` and apply ``schema`` to it.
+
+        ``any_thread`` lets threads other than this one use the connection: the caller
+        then makes sure only one uses it at a time (``sqlite3`` refuses it otherwise).
+        """
         self.path = Path(path)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(
-                self.path, timeout=LOCK_TIMEOUT_SECONDS, isolation_level=None
+                self.path,
+                timeout=LOCK_TIMEOUT_SECONDS,
+                isolation_level=None,
+                check_same_thread=not any_thread,
             )
             self._enter_wal_mode()
             self._db.execute("PRAGMA synchronous=FULL")
