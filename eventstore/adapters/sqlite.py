@@ -15,6 +15,7 @@ from uuid import UUID
 
 from eventstore import arguments
 from eventstore.adapters.sqlite_file import BACKEND, SQLiteFile
+from eventstore.adapters.sqlite_wakeup import Listener, Notifier
 from eventstore.appending import (
     StoredId,
     already_stored,
@@ -25,6 +26,7 @@ from eventstore.clock import utc_now
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 from eventstore.stored import EVENT_COLUMNS, appended, from_row, to_recorded, to_row
+from eventstore.wakeup import LOOK_EVERY_SECONDS, Wakeup
 
 # SQLite caps the number of bound parameters in one statement.
 _IN_CHUNK = 500
@@ -66,6 +68,7 @@ class SQLiteEventStore(SQLiteFile, EventStore):
 
     def __init__(self, path: str | Path) -> None:
         self._open(path, _SCHEMA)
+        self._notifier = Notifier(self.path)
 
     def append(
         self,
@@ -91,10 +94,15 @@ class SQLiteEventStore(SQLiteFile, EventStore):
                 recorded_at=utc_now(),
             )
             db.executemany(_INSERT, [to_row(event) for event in stored])
+        self._notifier.notify(head + len(events))
         return AppendResult(
             positions=tuple(range(head + 1, head + len(events) + 1)),
             stream_version=version + len(events),
         )
+
+    def wakeup(self, look_every: float = LOOK_EVERY_SECONDS) -> Wakeup:
+        """Return a follower's wake-up, woken by appends on this machine; see the port."""
+        return Wakeup(self.head, look_every, Listener.open(self.path))
 
     def _stored_ids(self, events: Sequence[NewEvent]) -> dict[UUID, StoredId]:
         ids = [str(event.event_id) for event in events]
