@@ -64,6 +64,7 @@ class Wakeup(Closing):
         self.source = source
         """Where notices arrive (None: this follower is woken by the fallback look only)."""
         self._interrupted = False
+        self._closed = False
         self._next_look = time.monotonic() + look_every
         self._bell_in, self._bell_out = os.pipe()
         os.set_blocking(self._bell_in, False)
@@ -106,11 +107,16 @@ class Wakeup(Closing):
     def interrupt(self) -> None:
         """End the wait in hand and every later one at once (from a signal handler too)."""
         self._interrupted = True
+        if self._closed:
+            return  # its descriptors may belong to something else by now
         with contextlib.suppress(BlockingIOError):  # the bell already rings
             os.write(self._bell_out, b"!")
 
     def close(self) -> None:
         """Stop receiving notices; the wake-up must not be used afterwards."""
+        if self._closed:
+            return
+        self._closed = True
         if self.source is not None:
             self.source.close()
         os.close(self._bell_in)
