@@ -58,7 +58,7 @@ class Notifier:
     """The writer's side: tell every follower of one database file that the log grew."""
 
     def __init__(self, database: Path) -> None:
-        self._folder = notice_dir(database)
+        self._folder = os.fspath(notice_dir(database))
 
     def notify(self, head: int) -> None:
         """Send ``head`` to every follower's socket; never raises, never blocks.
@@ -67,30 +67,47 @@ class Notifier:
         here (no directory, a follower gone or slow) costs the append nothing more.
         """
         try:
-            entries = [e.name for e in os.scandir(self._folder) if e.name.endswith(SOCKET_END)]
+            with os.scandir(self._folder) as found:
+                paths = [e.path for e in found if e.name.endswith(SOCKET_END)]
         except OSError:
             return  # no follower has made the directory, or it cannot be read
-        if not entries:
+        if not paths:
+            return
+        sender = _sender()
+        if sender is None:
             return
         notice = _NOTICE.pack(head)
-        try:
-            sender = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        except OSError:
-            return
-        with sender:
-            for name in entries:
-                self._send(sender, self._folder / name, notice)
+        for path in paths:
+            _send(sender, path, notice)
 
-    @staticmethod
-    def _send(sender: socket.socket, path: Path, notice: bytes) -> None:
+
+_SENDER: list[socket.socket] = []
+"""The one unbound socket this process's writers send notices from, made at first use."""
+
+
+def _sender() -> socket.socket | None:
+    """Return the process's sending socket (None where there are no unix sockets)."""
+    if not _SENDER:
         try:
-            with _address(path) as address:
+            _SENDER.append(socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM))
+        except (OSError, AttributeError):
+            return None
+    return _SENDER[0]
+
+
+def _send(sender: socket.socket, path: str, notice: bytes) -> None:
+    """Send ``notice`` to ``path`` without waiting; remove the path if no one is behind it."""
+    try:
+        if len(os.fsencode(path)) <= _MAX_PATH:
+            sender.sendto(notice, socket.MSG_DONTWAIT, path)
+        else:
+            with _address(Path(path)) as address:
                 sender.sendto(notice, socket.MSG_DONTWAIT, address)
-        except OSError as exc:
-            if exc.errno in _GONE:
-                with contextlib.suppress(OSError):
-                    path.unlink()  # its follower died without removing it
-            # EAGAIN: that follower's queue is full, so it has a notice waiting already.
+    except OSError as exc:
+        if exc.errno in _GONE:
+            with contextlib.suppress(OSError):
+                os.unlink(path)  # its follower died without removing it
+        # EAGAIN: that follower's queue is full, so it has a notice waiting already.
 
 
 class Listener:
