@@ -16,7 +16,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import append, catchup, commands, concurrent, lag, peer, rebuild_rss
+from bench import append, catchup, commands, concurrent, idle_cpu, lag, peer, rebuild_rss
 from bench.backends import STORES, drop, new_place, remove_tree
 from bench.figures import Figure, table, write_json
 from bench.sizes import LAG_RATE, SIZES
@@ -70,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
         )
         in_place("lag", lag.measure, size.lag_seconds, LAG_RATE)
+        in_place("follow_idle_cpu", idle_cpu.measure, size.idle_seconds)
         if args.store == "mongo":
             in_place("commands", commands.measure, Workload(seed=5).appends(size.catchup_events))
         if size.peer_events:

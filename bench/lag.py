@@ -81,11 +81,16 @@ def _pct(samples: list[float], percent: int) -> float:
 
 
 def follow(url: str) -> None:
-    """Run a projector on the three read models of ``url`` until SIGTERM."""
+    """Run a projector on the three read models of ``url`` until SIGTERM, woken by notices."""
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with open_store(url) as events, open_read_models(url) as models:
-        Projector(events, models, PROJECTIONS).follow(stop.is_set, stop.wait)
+    with open_store(url) as events, open_read_models(url) as models, events.wakeup() as wakeup:
+
+        def stopped(*_: object) -> None:
+            stop.set()
+            wakeup.interrupt()
+
+        signal.signal(signal.SIGTERM, stopped)
+        Projector(events, models, PROJECTIONS).follow(stop.is_set, stop.wait, wakeup=wakeup)
 
 
 def _read_lines(stream: IO[str], into: deque[dict[str, Any]]) -> None:

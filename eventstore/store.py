@@ -26,6 +26,7 @@ from uuid import UUID
 
 from eventstore.closing import Closing
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
+from eventstore.wakeup import LOOK_EVERY_SECONDS, Wakeup
 
 DEFAULT_BATCH_SIZE = 500
 
@@ -96,3 +97,14 @@ class EventStore(Closing):
     @abstractmethod
     def head(self) -> int:
         """Return the position of the last event in the log, 0 if the log is empty."""
+
+    def wakeup(self, look_every: float = LOOK_EVERY_SECONDS) -> Wakeup:
+        """Return a new follower's :class:`Wakeup` on this log; close it when done.
+
+        It is woken at once by the commit notices of writers on this log where the
+        adapter has them, and in any case reads the head every ``look_every`` seconds,
+        so a writer that cannot notify delays a follower by at most that long. It
+        listens from this call on: a follower opens it before its first read, so no
+        append committed after that read goes unnoticed. This default has no notices.
+        """
+        return Wakeup(self.head, look_every)

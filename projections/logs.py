@@ -24,6 +24,7 @@ from eventstore.catalog import (
 from eventstore.codec import Codec
 from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
+from eventstore.wakeup import Wakeup
 from projections import log_rule
 
 
@@ -74,6 +75,7 @@ def follow_job_log(
     wait: Callable[[float], object],
     interval: float = 0.25,
     attempt: int | None = None,
+    wakeup: Wakeup | None = None,
 ) -> Generator[str, None, AttemptLog]:
     """Yield an attempt's output as it is appended, until that attempt or its run ends.
 
@@ -84,14 +86,16 @@ def follow_job_log(
     :func:`full_job_log` of that attempt at the end (the chunks it takes are those of
     :mod:`projections.log_rule`, as they are stored). It reads the run's stream itself,
     after the last version it has seen, and ``wait(interval)`` between reads (an
-    interrupt there ends it). It returns what it followed, as :func:`read_job_log`
-    would say it, without the text (``ran`` is False for an attempt the run ended
-    without).
+    interrupt there ends it); given a ``wakeup``, it waits on that instead, for at most
+    ``interval``, until the log grows past the head read before the last read. It
+    returns what it followed, as :func:`read_job_log` would say it, without the text
+    (``ran`` is False for an attempt the run ended without).
     """
     stream = streams.run_stream(run_id)
     reader = _AttemptReader(stage_name, job_name, attempt)
     seen = 0
     while True:
+        mark = events.head() if wakeup is not None else 0  # a read that ends finds it at least
         for record in events.read_stream(stream, after_version=seen):
             seen = record.stream_version
             reader.feed(record)
@@ -99,7 +103,10 @@ def follow_job_log(
         yield from reader.take()
         if reader.over:
             return AttemptLog(text="", attempt=reader.attempt, attempts=tuple(reader.attempts))
-        wait(interval)
+        if wakeup is None:
+            wait(interval)
+        else:
+            wakeup.wait(mark, interval)
 
 
 _READ = frozenset(

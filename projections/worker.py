@@ -29,6 +29,7 @@ per projection.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from functools import partial
 from typing import Any, Generic, TypeVar
 
 from attrs import frozen
@@ -36,11 +37,12 @@ from attrs import frozen
 from eventstore.codec import Codec
 from eventstore.errors import StoreError
 from eventstore.store import EventStore
+from eventstore.wakeup import Wakeup
 from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGoneError
 from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
 from projections.log_reader import LogReader
-from projections.presence import Presence
+from projections.presence import BEAT_SECONDS, Presence
 from projections.projection import Envelope, Projection
 from projections.retrying import Backoff, Outage, Retrier
 from projections.store import Change, ReadModelStore, Versioned
@@ -50,7 +52,10 @@ D = TypeVar("D")
 
 DEFAULT_BATCH_SIZE = 500
 POLL_SECONDS = 0.05
-"""How long a following worker idles when a pass found nothing new."""
+"""How often an idle following worker asks ``should_stop()`` when no one can interrupt
+its wake-up (see :meth:`Projector.follow`); it reads nothing then."""
+IDLE_SLICE_SECONDS = 3600.0
+"""How long one idle wait lasts at most when the caller interrupts it on a stop request."""
 # How many lost races in a row one step tolerates before it reports the contention.
 MAX_STALE_RETRIES = 100
 
@@ -91,6 +96,18 @@ class Writes(Generic[D]):
 
 def _nothing() -> None:
     """Stand in for a beat when no presence is kept."""
+
+
+def _idle(
+    wakeup: Wakeup,
+    after: int,
+    slice_seconds: float,
+    should_stop: Callable[[], bool],
+    beat: Callable[[], None],
+) -> None:
+    """Wait until the log may hold a position past ``after``, beating every slice."""
+    while not should_stop() and not wakeup.wait(after, slice_seconds):
+        beat()
 
 
 def fold_batch(
@@ -321,11 +338,18 @@ class Projector:
         backoff: Backoff | None = None,
         presence: Presence | None = None,
         on_progress: Callable[[str, int], None] | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
-        """Keep folding new events until ``should_stop()``; ``wait(s)`` idles between polls.
+        """Keep folding new events until ``should_stop()``; idle, wait for the log to grow.
 
-        ``wait`` is typically ``threading.Event().wait``, so a stop request ends the idle
-        wait at once instead of after the poll interval.
+        After a pass that folded nothing the worker waits on ``wakeup`` (by default one
+        it opens on the store, :meth:`EventStore.wakeup`, and closes at the end) until a
+        writer's commit notice, or the wake-up's fallback look, says the log grew past
+        the head read before that pass: no read of the store while nothing is appended.
+        A caller that passes ``wakeup`` calls its ``interrupt()`` on a stop request, so
+        the idle wait ends at once; without one, ``should_stop()`` is also asked every
+        :data:`POLL_SECONDS` while idle (that costs no read). ``wait(s)`` idles between
+        retries: typically ``threading.Event().wait``, so a stop request ends it at once.
 
         A fault that can pass (a :class:`StoreError` that is ``transient``) never ends it:
         the pass is dropped, ``on_outage`` is told of every failed try, and the next try
@@ -335,8 +359,9 @@ class Projector:
         finished or a claimed batch the next pass folds again.
 
         ``presence``, if given, keeps this worker's report in the read-model store (see
-        :mod:`projections.presence`): written first, renewed between steps, and marked
-        stopped at the end unless the store is away then. ``on_progress(projection,
+        :mod:`projections.presence`): written first, renewed between steps and at least
+        every :data:`~projections.presence.BEAT_SECONDS` while idle, and marked stopped
+        at the end unless the store is away then. ``on_progress(projection,
         checkpoint)`` is told of every batch folded, as :meth:`catch_up` tells it.
         """
 
@@ -356,13 +381,24 @@ class Projector:
             wait, should_stop, backoff=backoff, on_outage=outage, on_recovery=recovery
         )
         beat = presence.beat if presence is not None else _nothing
+        notices = wakeup if wakeup is not None else self._events.wakeup()
+        slice_seconds = IDLE_SLICE_SECONDS if wakeup is not None else POLL_SECONDS
         if presence is not None:
-            retrier.call(presence.start)
-        while not should_stop():
-            if retrier.call(lambda: self._one_pass(beat, should_stop, on_progress)) == 0:
-                wait(POLL_SECONDS)
-        if presence is not None:
-            presence.stop()
+            slice_seconds = min(slice_seconds, BEAT_SECONDS)
+        try:
+            if presence is not None:
+                retrier.call(presence.start)
+            while not should_stop():
+                # The head before the pass: a pass that folds nothing has seen at least it.
+                seen = retrier.call(self._events.head)
+                folded = retrier.call(lambda: self._one_pass(beat, should_stop, on_progress))
+                if folded == 0 and seen is not None:
+                    retrier.call(partial(_idle, notices, seen, slice_seconds, should_stop, beat))
+            if presence is not None:
+                presence.stop()
+        finally:
+            if wakeup is None:
+                notices.close()
 
     def _one_pass(
         self,

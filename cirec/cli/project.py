@@ -8,10 +8,11 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from cirec.cli.context import Command, Context
-from cirec.cli.numbers import positive
+from cirec.cli.numbers import positive, seconds
 from cirec.cli.progress import Progress
 from cirec.cli.selection import add_projection_option, selected
 from cirec.cli.stopping import stop_on_signals
+from eventstore.wakeup import LOOK_EVERY_SECONDS
 from projections.presence import Presence
 from projections.projection import Projection
 from projections.retrying import MAX_DELAY_SECONDS, Outage, Retrier
@@ -34,16 +35,27 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help=f"events folded per batch and projection (default {DEFAULT_BATCH_SIZE}); a stop"
         " request waits for at most one batch",
     )
+    parser.add_argument(
+        "--look-every",
+        type=seconds,
+        default=LOOK_EVERY_SECONDS,
+        metavar="SECONDS",
+        help="with --follow: how often to read the log's head in case a writer could not"
+        " announce its append (another machine, an older cirec); appends on this machine"
+        f" or server wake the worker at once (default {LOOK_EVERY_SECONDS:g})",
+    )
     add_projection_option(parser)
 
 
 def run(context: Context) -> int:
     """Fold the log into the read models: catch up and exit, or keep following it.
 
-    With ``--follow`` the worker polls for new events until it receives SIGINT (Ctrl-C)
-    or SIGTERM, says so at once, finishes the batch in hand and exits 0; a second
-    signal stops it at once (exit 130), leaving a claimed batch the next worker folds
-    again. Without it, a signal stops the catch-up the same way, with exit 130.
+    With ``--follow`` the worker folds new events as writers announce them (and reads
+    the head every ``--look-every`` seconds for those that cannot), until it receives
+    SIGINT (Ctrl-C) or SIGTERM, says so at once, finishes the batch in hand (an idle
+    wait ends at once) and exits 0; a second signal stops it at once (exit 130),
+    leaving a claimed batch the next worker folds again. Without it, a signal stops the
+    catch-up the same way, with exit 130.
 
     A fault that can pass (the server down or silent, a full disk) is waited out: one
     line on stderr when it begins, one when the store is back. The worker reports itself
@@ -102,14 +114,17 @@ def run(context: Context) -> int:
             report_folded = FoldedReport(context.diagnose, started)
             for past, now in opening:  # the wait for the store counts as an outage too
                 presence.on_recovery(past, now)
-            projector.follow(
-                stop.is_set,
-                stop.wait,
-                on_outage=outage,
-                on_recovery=recovery,
-                presence=presence,
-                on_progress=report_folded.folded,
-            )
+            with context.events.wakeup(context.args.look_every) as wakeup:
+                stop.also(wakeup.interrupt)
+                projector.follow(
+                    stop.is_set,
+                    stop.wait,
+                    on_outage=outage,
+                    on_recovery=recovery,
+                    presence=presence,
+                    on_progress=report_folded.folded,
+                    wakeup=wakeup,
+                )
         context.diagnose("stopped")
     else:
         projector = Projector(

@@ -11,6 +11,7 @@ from cirec.cli import views
 from cirec.cli.context import Command, Context, NotFoundError, shared_options
 from cirec.cli.numbers import positive
 from eventstore.errors import ConfigError
+from eventstore.wakeup import Wakeup
 from projections.documents import RepoConfigDocument, RunDocument
 from projections.logs import AttemptLog, follow_job_log, read_job_log
 from projections.repo_configs import REPO_CONFIGS
@@ -21,6 +22,10 @@ Show = Callable[[Context], None]
 URL_SEARCH_RUNS = 20
 """How many of a pipeline's latest runs are read to learn its repository's URL."""
 D = TypeVar("D")
+LOG_LOOK_SECONDS = 0.25
+"""How often ``show log --follow`` reads the log's head for appends no writer announced."""
+WAKEUP_SLICE_SECONDS = 3600.0
+"""The longest one wait of ``show log --follow`` on the store's wake-up."""
 
 
 def show_session(context: Context) -> None:
@@ -108,10 +113,25 @@ def _follow_log(context: Context, run: RunDocument) -> None:
     """Stream a job's log from the run's stream: it needs no projector once the run is found.
 
     An attempt that has not started yet is waited for; one the run ended without is an error.
+    Appends on this machine (or MongoDB server) show at once; the log's head is also read
+    every :data:`LOG_LOOK_SECONDS` for writers that cannot announce theirs.
     """
+    with context.events.wakeup(LOG_LOOK_SECONDS) as wakeup:
+        _print_followed(context, run, wakeup)
+
+
+def _print_followed(context: Context, run: RunDocument, wakeup: Wakeup) -> None:
+    """Print the pieces of the log :func:`follow_job_log` yields, woken by ``wakeup``."""
     args = context.args
     pieces = follow_job_log(
-        context.events, run.run_id, args.stage, args.job, time.sleep, attempt=args.attempt
+        context.events,
+        run.run_id,
+        args.stage,
+        args.job,
+        time.sleep,
+        interval=WAKEUP_SLICE_SECONDS,
+        attempt=args.attempt,
+        wakeup=wakeup,
     )
     index = 0
     while True:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
 from typing import TextIO
@@ -19,15 +19,39 @@ from typing import TextIO
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
+class StopRequest(threading.Event):
+    """An event set by a stop request, that also tells what :meth:`also` registered.
+
+    A wait that cannot watch an event (a ``select`` on a socket, say) registers what
+    ends it at once, such as :meth:`eventstore.wakeup.Wakeup.interrupt`.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._callbacks: list[Callable[[], None]] = []
+
+    def also(self, callback: Callable[[], None]) -> None:
+        """Call ``callback()`` when the request is set (at once if it is already)."""
+        self._callbacks.append(callback)
+        if self.is_set():
+            callback()
+
+    def set(self) -> None:
+        """Set the request, then call every registered callback."""
+        super().set()
+        for callback in self._callbacks:
+            callback()
+
+
 @contextmanager
-def stop_on_signals(stderr: TextIO, doing: str) -> Iterator[threading.Event]:
-    """Yield an event the first SIGINT or SIGTERM sets; a second one interrupts at once.
+def stop_on_signals(stderr: TextIO, doing: str) -> Iterator[StopRequest]:
+    """Yield a request the first SIGINT or SIGTERM sets; a second one interrupts at once.
 
     ``doing`` completes the notice printed on the first signal ("stopping after
     {doing}; send the signal again to stop at once"). The former handlers are back
     after the block.
     """
-    stop = threading.Event()
+    stop = StopRequest()
     try:
         descriptor: int | None = stderr.fileno()
     except (OSError, ValueError):  # a stream in memory (a test's capture) has none

@@ -69,6 +69,7 @@ from eventstore.adapters.mongo_connection import (
     is_ferretdb,
     server_clock_offset,
 )
+from eventstore.adapters.mongo_wakeup import Notifier, Tail
 from eventstore.appending import StoredId, already_stored, check_call, check_version
 from eventstore.clock import to_millis
 from eventstore.errors import AppendTooLargeError, StoreError, StoreUnavailableError
@@ -89,6 +90,7 @@ from eventstore.stored import (
     commit_records,
     parked_events,
 )
+from eventstore.wakeup import LOOK_EVERY_SECONDS, Wakeup
 
 Raw = dict[str, Any]
 
@@ -125,6 +127,7 @@ class MongoEventStore(EventStore):
             self._tip = commits.log_tip(self._events)
         self._streams: OrderedDict[str, Tip] = OrderedDict()
         self._memory = threading.Lock()  # guards _tip and _streams
+        self._notifier = Notifier(client[database])
 
     def _store_clock(self) -> datetime:
         return to_millis(datetime.now(UTC) + self._clock_offset)
@@ -158,7 +161,7 @@ class MongoEventStore(EventStore):
         with self._translated("append"):
             try:
                 with pymongo.timeout(limit):
-                    return self._append(stream_id, events, expected, deadline)
+                    result = self._append(stream_id, events, expected, deadline)
             except PyMongoError as exc:
                 if not exc.timeout and time.monotonic() < deadline:
                     raise
@@ -168,6 +171,12 @@ class MongoEventStore(EventStore):
                 raise StoreUnavailableError(
                     BACKEND, self._errors.location, detail, operation="append"
                 ) from None
+        self._notifier.appended(result)
+        return result
+
+    def wakeup(self, look_every: float = LOOK_EVERY_SECONDS) -> Wakeup:
+        """Return a follower's wake-up, tailing the writers' commit notices; see the port."""
+        return Wakeup(self.head, look_every, Tail(self._events.database))
 
     def _append(
         self,

@@ -29,12 +29,14 @@ from eventstore import arguments
 from eventstore.adapters.sqlite_append import HEAD, VERSION, PendingAppend, write_group
 from eventstore.adapters.sqlite_file import BACKEND, LOCK_TIMEOUT_SECONDS, SQLiteFile, translate
 from eventstore.adapters.sqlite_readers import ThreadReaders
+from eventstore.adapters.sqlite_wakeup import Listener, Notifier
 from eventstore.appending import check_call
 from eventstore.clock import to_epoch_millis, utc_now
 from eventstore.errors import CirecError
 from eventstore.records import ANY, AppendResult, ExpectedVersion, NewEvent, RecordedEvent
 from eventstore.store import DEFAULT_BATCH_SIZE, EventStore
 from eventstore.stored import EVENT_COLUMNS, from_row, to_recorded, unplaced_rows
+from eventstore.wakeup import LOOK_EVERY_SECONDS, Wakeup
 
 MAX_GROUP = 256
 """The most waiting appends one transaction takes; the rest go in the next."""
@@ -82,6 +84,7 @@ class SQLiteEventStore(SQLiteFile, EventStore):
         self._writer = threading.Lock()
         self._queue: deque[PendingAppend] = deque()
         self._readers = ThreadReaders(self.path, LOCK_TIMEOUT_SECONDS)
+        self._notifier = Notifier(self.path)
 
     def append(
         self,
@@ -112,10 +115,15 @@ class SQLiteEventStore(SQLiteFile, EventStore):
             raise translate(pending.error, "append", str(self.path)) from pending.error
         raise RuntimeError("the append's group failed") from pending.error
 
-    def _write_queued(self) -> int:
-        """Commit the waiting appends, at most :data:`MAX_GROUP`; return the events stored."""
+    def _write_queued(self) -> None:
+        """Commit the waiting appends, at most :data:`MAX_GROUP`, and tell the followers."""
         group = [self._queue.popleft() for _ in range(min(len(self._queue), MAX_GROUP))]
-        return write_group(self._db, group, to_epoch_millis(utc_now()))
+        if write_group(self._db, group, to_epoch_millis(utc_now())):
+            self._notifier.notify(_new_head(group))
+
+    def wakeup(self, look_every: float = LOOK_EVERY_SECONDS) -> Wakeup:
+        """Return a follower's wake-up, woken by appends on this machine; see the port."""
+        return Wakeup(self.head, look_every, Listener.open(self.path))
 
     def read_all(
         self, after: int = 0, *, batch_size: int = DEFAULT_BATCH_SIZE
@@ -185,3 +193,12 @@ def _position(event: RecordedEvent) -> int:
 
 def _stream_version(event: RecordedEvent) -> int:
     return event.stream_version
+
+
+def _new_head(group: list[PendingAppend]) -> int:
+    """Return the log's head after ``group``: the last position one of its appends stored."""
+    return max(
+        pending.result.positions[-1]
+        for pending in group
+        if pending.result is not None and not pending.result.already_stored
+    )
