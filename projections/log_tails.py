@@ -28,8 +28,6 @@ MAX_JOB_TAIL_BYTES: Final = 64 * 1024
 
 _CONTINUATION: Final = 0b1100_0000
 _CONTINUATION_BITS: Final = 0b1000_0000
-_PIECE: Final = 1024
-"""How many characters :func:`_longest_within` measures at a time."""
 
 
 def job_tail_budget(jobs: int) -> int:
@@ -60,33 +58,32 @@ def kept_tail(text: str, budget: int) -> str:
 def _longest_within(text: str, budget: int) -> str:
     """Return the longest suffix of ``text`` within ``budget``.
 
-    Costs add up, so the suffix is measured piece by piece from the end, and only the
-    piece that crosses the budget is bisected: each character is encoded a bounded
-    number of times, however long the text. (Bisecting over the whole suffix encoded it
-    again at each of its ~17 steps, for every chunk of a long log.)
+    Costs add up, so the text is measured once, and then only the prefix to drop: the
+    least prefix whose cost covers the excess (:func:`_excess_prefix`). Each character
+    is measured a bounded number of times, however long the text.
     """
-    spent = 0
-    end = len(text)
-    while end > 0:
-        start = max(end - _PIECE, 0)
-        cost = text_cost(text[start:end])
-        if spent + cost > budget:
-            return text[_first_fitting(text, start, end, budget - spent) :]
-        spent += cost
-        end = start
-    return text
+    excess = text_cost(text) - budget
+    if excess <= 0:
+        return text
+    return text[_excess_prefix(text, excess) :]
 
 
-def _first_fitting(text: str, low: int, end: int, budget: int) -> int:
-    """Return the least start in ``low..end`` whose ``text[start:end]`` is within ``budget``.
+def _excess_prefix(text: str, excess: int) -> int:
+    """Return the least ``n`` such that ``text[:n]`` costs at least ``excess`` (> 0).
 
-    ``text[low:end]`` is known not to fit, and the empty ``text[end:end]`` fits.
+    ``text`` as a whole costs that much. Every character costs at least one byte, so
+    dropping a piece that costs no more than what is still to drop can never drop too
+    much: the piece is dropped whole. A piece that costs more is shrunk in proportion,
+    down to one character, which then ends the prefix.
     """
-    high = end  # text[high:end] fits; text[low:end] does not
-    while high - low > 1:
-        middle = (low + high) // 2
-        if text_cost(text[middle:end]) <= budget:
-            high = middle
+    start, left, piece = 0, excess, excess
+    while left > 0:
+        piece = min(piece, left)
+        cost = text_cost(text[start : start + piece])
+        if cost <= left:
+            start, left, piece = start + piece, left - cost, left - cost
+        elif piece == 1:
+            return start + 1
         else:
-            low = middle
-    return high
+            piece = max(1, piece * left // cost)
+    return start
