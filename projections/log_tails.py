@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from projections.sizes import text_cost
+from projections.sizes import encoded_cost
 
 LOG_TAILS_BUDGET_BYTES: Final = 6 * 1024 * 1024
 """What the tails of one run may cost in all."""
@@ -42,44 +42,40 @@ def _bucket(jobs: int) -> int:
 
 
 def kept_tail(text: str, budget: int) -> str:
-    """Return the longest suffix of ``text`` whose :func:`text_cost` is within ``budget``."""
+    """Return the longest suffix of ``text`` whose ``text_cost`` is within ``budget``.
+
+    Measured on its UTF-8, where costs add up byte by byte (``sizes.encoded_cost``): the
+    last ``budget`` characters (every character costs at least a byte) are encoded and
+    measured once; if they cost too much, the least prefix of their bytes that covers the
+    excess is dropped (:func:`_excess_prefix`), then the bytes up to the next character,
+    and the rest decoded. Each character is encoded and decoded once, however long the
+    text; measuring it as JSON in pieces was most of a catch-up's time.
+    """
     if budget <= 0:
         return ""
-    candidate = text[-budget:]  # every character costs at least a byte
+    candidate = text[-budget:]
     encoded = candidate.encode("utf-8", "surrogatepass")
-    if len(encoded) > budget:
-        start = len(encoded) - budget
-        while start < len(encoded) and encoded[start] & _CONTINUATION == _CONTINUATION_BITS:
-            start += 1  # never start inside a character
-        candidate = encoded[start:].decode("utf-8", "surrogatepass")
-    return _longest_within(candidate, budget)
-
-
-def _longest_within(text: str, budget: int) -> str:
-    """Return the longest suffix of ``text`` within ``budget``.
-
-    Costs add up, so the text is measured once, and then only the prefix to drop: the
-    least prefix whose cost covers the excess (:func:`_excess_prefix`). Each character
-    is measured a bounded number of times, however long the text.
-    """
-    excess = text_cost(text) - budget
+    excess = encoded_cost(encoded) - budget
     if excess <= 0:
-        return text
-    return text[_excess_prefix(text, excess) :]
+        return candidate
+    start = _excess_prefix(encoded, excess)
+    while start < len(encoded) and encoded[start] & _CONTINUATION == _CONTINUATION_BITS:
+        start += 1  # never start inside a character
+    return encoded[start:].decode("utf-8", "surrogatepass")
 
 
-def _excess_prefix(text: str, excess: int) -> int:
-    """Return the least ``n`` such that ``text[:n]`` costs at least ``excess`` (> 0).
+def _excess_prefix(encoded: bytes, excess: int) -> int:
+    """Return the least ``n`` such that ``encoded[:n]`` costs at least ``excess`` (> 0).
 
-    ``text`` as a whole costs that much. Every character costs at least one byte, so
-    dropping a piece that costs no more than what is still to drop can never drop too
-    much: the piece is dropped whole. A piece that costs more is shrunk in proportion,
-    down to one character, which then ends the prefix.
+    ``encoded`` as a whole costs that much. Every byte costs at least one, so dropping a
+    piece that costs no more than what is still to drop never drops too much: the piece
+    is dropped whole. A piece that costs more is shrunk in proportion, down to one byte,
+    which then ends the prefix. Each step measures at most what is left to drop.
     """
     start, left, piece = 0, excess, excess
     while left > 0:
         piece = min(piece, left)
-        cost = text_cost(text[start : start + piece])
+        cost = encoded_cost(encoded[start : start + piece])
         if cost <= left:
             start, left, piece = start + piece, left - cost, left - cost
         elif piece == 1:

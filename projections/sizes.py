@@ -80,9 +80,15 @@ def text_cost(text: str) -> int:
     if text.isascii():
         if text.isprintable() and '"' not in text and "\\" not in text:
             return len(text)
-        encoded = text.encode("ascii")
-    else:
-        encoded = text.encode("utf-8", "surrogatepass")
+        return encoded_cost(text.encode("ascii"))
+    return encoded_cost(text.encode("utf-8", "surrogatepass"))
+
+
+def encoded_cost(encoded: bytes) -> int:
+    """Return :func:`text_cost` of the text whose UTF-8 (``surrogatepass``) is ``encoded``.
+
+    It adds up over any split of the bytes, even inside a character.
+    """
     escaped = encoded.translate(None, _NOT_ESCAPED)
     if not escaped:
         return len(encoded)
