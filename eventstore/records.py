@@ -97,6 +97,47 @@ class RecordedEvent(NewEvent):
     """The store's clock when the event was appended (UTC, milliseconds)."""
 
 
+_set = object.__setattr__
+
+
+def read_back(
+    *,
+    event_id: UUID,
+    type: str,
+    schema_version: int,
+    occurred_at: datetime,
+    data: dict[str, Any],
+    metadata: Metadata,
+    stream_id: str,
+    stream_version: int,
+    position: int,
+    recorded_at: datetime,
+) -> RecordedEvent:
+    """Return the :class:`RecordedEvent` of values a store read back, without validating them.
+
+    For the stores' mappers (:mod:`eventstore.stored`) only: every value was validated
+    (and ``occurred_at`` normalised) by :class:`NewEvent` when the event was appended,
+    and the log never changes, so checking each field again on every read (walking
+    every payload string) bought nothing and was a fifth of a catch-up's reading. The
+    mapper still refuses what is not in the stored form (unparsable JSON, a payload that
+    is no object, a time that is no number). This is the one place that builds a record
+    without its validators: the frozen, slotted instance is made with ``object.__new__``
+    and its fields set as attrs' own ``__init__`` sets them.
+    """
+    record = object.__new__(RecordedEvent)
+    _set(record, "event_id", event_id)
+    _set(record, "type", type)
+    _set(record, "schema_version", schema_version)
+    _set(record, "occurred_at", occurred_at)
+    _set(record, "data", data)
+    _set(record, "metadata", metadata)
+    _set(record, "stream_id", stream_id)
+    _set(record, "stream_version", stream_version)
+    _set(record, "position", position)
+    _set(record, "recorded_at", recorded_at)
+    return record
+
+
 @frozen(kw_only=True)
 class AppendResult:
     """What an append did: the positions of its events and the stream's version after it."""

@@ -23,6 +23,7 @@ Logs already written must stay readable, so every shape here is pinned by
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Final
@@ -39,7 +40,7 @@ from eventstore import bson_values
 from eventstore.clock import from_epoch_millis, to_epoch_millis
 from eventstore.codec import dump_json, load_json
 from eventstore.errors import InvalidEventError
-from eventstore.records import Metadata, NewEvent, RecordedEvent
+from eventstore.records import Metadata, NewEvent, RecordedEvent, read_back
 
 
 class StoredFormError(ValueError):
@@ -114,29 +115,62 @@ def appended(
 def to_recorded(stored: StoredEvent) -> RecordedEvent:
     """Return the record a stored event holds, its payload decoded.
 
-    Raises :class:`StoredFormError` when the stored payload or envelope is unreadable.
+    The record is built without running :class:`NewEvent`'s validators again
+    (:func:`~eventstore.records.read_back`): they ran on append. Raises
+    :class:`StoredFormError` when the stored payload is not the JSON text of an object.
     """
     try:
-        return RecordedEvent(
-            event_id=stored.event_id,
-            type=stored.type,
-            schema_version=stored.schema_version,
-            occurred_at=stored.occurred_at,
-            data=load_json(stored.data),
-            metadata=stored.metadata,
-            stream_id=stored.stream_id,
-            stream_version=stored.stream_version,
-            position=stored.position,
-            recorded_at=stored.recorded_at,
-        )
-    except _UNREADABLE as exc:
+        data = json.loads(stored.data, parse_constant=_no_constant)
+    except ValueError as exc:
         raise StoredFormError(f"event at position {stored.position}: {exc}") from exc
+    if type(data) is not dict:
+        detail = f"its payload is no JSON object but {type(data).__name__}"
+        raise StoredFormError(f"event at position {stored.position}: {detail}")
+    return read_back(
+        event_id=stored.event_id,
+        type=stored.type,
+        schema_version=stored.schema_version,
+        occurred_at=stored.occurred_at,
+        data=data,
+        metadata=stored.metadata,
+        stream_id=stored.stream_id,
+        stream_version=stored.stream_version,
+        position=stored.position,
+        recorded_at=stored.recorded_at,
+    )
+
+
+def _no_constant(name: str) -> None:
+    """Refuse ``NaN`` and ``Infinity``, which :func:`dump_json` never writes."""
+    raise ValueError(f"{name} is not JSON")
+
+
+@functools.lru_cache(maxsize=4096)
+def _metadata_of(text: str) -> Metadata:
+    """Return (validated once) the metadata of a row's JSON text.
+
+    The events of one run share their metadata (its correlation id, its actor), and a
+    :class:`Metadata` is frozen: the same text gives one shared value, so a read of the
+    log builds and checks each distinct metadata once, not once an event.
+    """
+    return _metadata_from(load_json(text), Metadata)
 
 
 def _trusted(converter: cattrs.Converter) -> None:
-    """Take stored strings and integers as they are: the records built from them check them."""
+    """Take stored strings and integers as they are: they were checked on append.
+
+    A :class:`Metadata` built from them still checks its fields, once per distinct
+    metadata (:func:`_metadata_of`).
+    """
     for kind in (str, int):
         converter.register_structure_hook(kind, lambda value, _: value)
+
+
+def _trusted_kinds(converter: cattrs.Converter) -> cattrs.Converter:
+    """Return ``converter`` taking strings and integers as they are, UUIDs from their text."""
+    _trusted(converter)
+    converter.register_structure_hook(UUID, lambda value, _: UUID(value))
+    return converter
 
 
 def _make_row_converter() -> cattrs.Converter:
@@ -148,14 +182,14 @@ def _make_row_converter() -> cattrs.Converter:
     converter.register_structure_hook(datetime, lambda value, _: from_epoch_millis(value))
     # Metadata as JSON text of the same object the commit document holds.
     metadata_fields = make_dict_unstructure_fn(Metadata, converter)
-    metadata_from = make_dict_structure_fn(Metadata, converter)
     converter.register_unstructure_hook(Metadata, lambda value: dump_json(metadata_fields(value)))
-    converter.register_structure_hook(
-        Metadata, lambda text, _: metadata_from(load_json(text), Metadata)
-    )
+    converter.register_structure_hook(Metadata, lambda text, _: _metadata_of(text))
     return converter
 
 
+_metadata_from = make_dict_structure_fn(
+    Metadata, _trusted_kinds(cattrs.Converter(detailed_validation=False))
+)
 _rows = _make_row_converter()
 _stored_from_row = make_dict_structure_fn(StoredEvent, _rows)
 _metadata_fields = make_dict_unstructure_fn(Metadata, _rows)
@@ -411,12 +445,13 @@ def commit_from_header(header: Mapping[str, Any], parked: list[dict[str, Any]]) 
 def commit_records(document: Mapping[str, Any]) -> list[RecordedEvent]:
     """Return the events of a commit document, in order.
 
+    Built as :func:`to_recorded` builds them, without :class:`NewEvent`'s validators.
     Raises :class:`StoredFormError` for a document not in the commit form.
     """
     try:
         commit = _commits.structure(document, _Commit)
         return [
-            RecordedEvent(
+            read_back(
                 event_id=event.event_id,
                 type=event.type,
                 schema_version=event.schema_version,

@@ -72,7 +72,7 @@ class HeldDocuments:
     def _replay(self, projection: Projection[Any], upto: Mapping[str, int]) -> Iterator[Envelope]:
         """Yield the events of the keys of ``upto``, each up to its position, in log order."""
         last = max(upto.values())
-        handled = {handler.event_type.__name__ for handler in projection.handlers}
+        handled = projection.handled_types
         for record in self._events.read_all(batch_size=_READ_BATCH):
             if record.position > last:
                 return

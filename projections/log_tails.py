@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from projections.sizes import text_cost
+from projections.sizes import encoded_cost
 
 LOG_TAILS_BUDGET_BYTES: Final = 6 * 1024 * 1024
 """What the tails of one run may cost in all."""
@@ -28,8 +28,6 @@ MAX_JOB_TAIL_BYTES: Final = 64 * 1024
 
 _CONTINUATION: Final = 0b1100_0000
 _CONTINUATION_BITS: Final = 0b1000_0000
-_PIECE: Final = 1024
-"""How many characters :func:`_longest_within` measures at a time."""
 
 
 def job_tail_budget(jobs: int) -> int:
@@ -44,49 +42,44 @@ def _bucket(jobs: int) -> int:
 
 
 def kept_tail(text: str, budget: int) -> str:
-    """Return the longest suffix of ``text`` whose :func:`text_cost` is within ``budget``."""
+    """Return the longest suffix of ``text`` whose ``text_cost`` is within ``budget``.
+
+    Measured on its UTF-8, where costs add up byte by byte (``sizes.encoded_cost``): the
+    last ``budget`` characters (every character costs at least a byte) are encoded and
+    measured once; if they cost too much, the least prefix of their bytes that covers the
+    excess is dropped (:func:`_excess_prefix`), then the bytes up to the next character,
+    and the rest decoded. Each character is encoded and decoded once, however long the
+    text; measuring it as JSON in pieces was most of a catch-up's time.
+    """
     if budget <= 0:
         return ""
-    candidate = text[-budget:]  # every character costs at least a byte
+    candidate = text[-budget:]
     encoded = candidate.encode("utf-8", "surrogatepass")
-    if len(encoded) > budget:
-        start = len(encoded) - budget
-        while start < len(encoded) and encoded[start] & _CONTINUATION == _CONTINUATION_BITS:
-            start += 1  # never start inside a character
-        candidate = encoded[start:].decode("utf-8", "surrogatepass")
-    return _longest_within(candidate, budget)
+    excess = encoded_cost(encoded) - budget
+    if excess <= 0:
+        return candidate
+    start = _excess_prefix(encoded, excess)
+    while start < len(encoded) and encoded[start] & _CONTINUATION == _CONTINUATION_BITS:
+        start += 1  # never start inside a character
+    return encoded[start:].decode("utf-8", "surrogatepass")
 
 
-def _longest_within(text: str, budget: int) -> str:
-    """Return the longest suffix of ``text`` within ``budget``.
+def _excess_prefix(encoded: bytes, excess: int) -> int:
+    """Return the least ``n`` such that ``encoded[:n]`` costs at least ``excess`` (> 0).
 
-    Costs add up, so the suffix is measured piece by piece from the end, and only the
-    piece that crosses the budget is bisected: each character is encoded a bounded
-    number of times, however long the text. (Bisecting over the whole suffix encoded it
-    again at each of its ~17 steps, for every chunk of a long log.)
+    ``encoded`` as a whole costs that much. Every byte costs at least one, so dropping a
+    piece that costs no more than what is still to drop never drops too much: the piece
+    is dropped whole. A piece that costs more is shrunk in proportion, down to one byte,
+    which then ends the prefix. Each step measures at most what is left to drop.
     """
-    spent = 0
-    end = len(text)
-    while end > 0:
-        start = max(end - _PIECE, 0)
-        cost = text_cost(text[start:end])
-        if spent + cost > budget:
-            return text[_first_fitting(text, start, end, budget - spent) :]
-        spent += cost
-        end = start
-    return text
-
-
-def _first_fitting(text: str, low: int, end: int, budget: int) -> int:
-    """Return the least start in ``low..end`` whose ``text[start:end]`` is within ``budget``.
-
-    ``text[low:end]`` is known not to fit, and the empty ``text[end:end]`` fits.
-    """
-    high = end  # text[high:end] fits; text[low:end] does not
-    while high - low > 1:
-        middle = (low + high) // 2
-        if text_cost(text[middle:end]) <= budget:
-            high = middle
+    start, left, piece = 0, excess, excess
+    while left > 0:
+        piece = min(piece, left)
+        cost = encoded_cost(encoded[start : start + piece])
+        if cost <= left:
+            start, left, piece = start + piece, left - cost, left - cost
+        elif piece == 1:
+            return start + 1
         else:
-            low = middle
-    return high
+            piece = max(1, piece * left // cost)
+    return start

@@ -151,6 +151,15 @@ class Projection(Generic[D]):
     _handler_of: Mapping[type[object], Handler[D]] = field(
         init=False, repr=False, eq=False, default=Factory(_by_type, takes_self=True)
     )
+    handled_types: frozenset[str] = field(
+        init=False,
+        repr=False,
+        eq=False,
+        default=Factory(lambda self: frozenset(t.__name__ for t in self._handler_of), True),
+    )
+    """The stored ``type`` names of the event types it handles (a class's own name, as
+    :meth:`eventstore.codec.Codec.to_new_event` stores it): a record of any other type
+    does not concern it, and need not be decoded for it."""
 
     def __attrs_post_init__(self) -> None:
         hints = typing.get_type_hints(self.document_type)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Generic, TypeVar
 
@@ -158,6 +159,20 @@ class ReadModelStore(Closing):
         (the caller read it before another worker moved it). Raises
         :class:`VersionGoneError` if ``version`` does not exist.
         """
+
+    @contextmanager
+    def batch_writes(self, projection: Projection[D], version: str) -> Iterator[None]:
+        """Group the writes of one batch: its claim, documents, marks and finish.
+
+        A store with transactions commits them together, all or none, when the block
+        ends, and rolls all of them back if it raises; each write inside still fails or
+        holds on its own as its method says (a failed ``save`` writes none of its
+        changes). By default, as on MongoDB, each write is its own, as it comes: the
+        claim, the conditional writes and the finish keep a batch exact without a
+        transaction. Either way the block holds no lock of its caller's: the projector
+        opens it after folding, for the writes alone.
+        """
+        yield
 
     @abstractmethod
     def finish_batch(self, projection: Projection[D], version: str, start: int, end: int) -> None:

@@ -2,14 +2,17 @@
 
 One step of one projection:
 
-1. read the checkpoint, then up to ``batch_size`` events after it (one query);
-2. claim them as the batch after the checkpoint; if another worker claimed that batch
-   first, fold its batch instead (see :mod:`projections.store`);
-3. load every document the batch touches (one query);
-4. fold, in position order, each event newer than the position its document carries;
-5. write the changed documents, each only if still as loaded (one bulk write); a write
-   that lost a race reloads and folds again;
-6. finish the batch, which moves the checkpoint past it.
+1. read the checkpoint, then the batch after it: up to ``batch_size`` events, or fewer
+   once their payloads reach ``batch_bytes`` (:mod:`projections.log_reader`);
+2. decode the events of the types the projection handles (each once for all
+   projections; a type none of them handles is never decoded), and load every
+   document they touch (one query; none if they touch none);
+3. fold, in position order, each event newer than the position its document carries;
+4. in one group of writes (:meth:`ReadModelStore.batch_writes`: one transaction on the
+   embedded store), claim the batch as the one after the checkpoint, write the changed
+   documents, each only if still as loaded, and finish the batch, which moves the
+   checkpoint past it. If another worker claimed a different batch from there first,
+   fold exactly that one instead; a write that lost a race reloads and folds again.
 
 No document stops a projection. One that does not fit (:mod:`projections.unwritable`:
 over the budget of :mod:`projections.sizes`, or refused by the store) is not written:
@@ -32,16 +35,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
 from typing import Any, Generic, TypeVar
 
-from attrs import frozen
+from attrs import Factory, frozen
 
 from eventstore.codec import Codec
 from eventstore.errors import StoreError
+from eventstore.records import RecordedEvent
 from eventstore.store import EventStore
 from eventstore.wakeup import Wakeup
 from projections.errors import DocumentTooLargeError, StaleWriteError, VersionGoneError
 from projections.folding import fold, touched_keys
 from projections.held import HeldDocuments
-from projections.log_reader import LogReader
+from projections.log_reader import DEFAULT_BATCH_BYTES, LogReader
 from projections.presence import BEAT_SECONDS, Presence
 from projections.projection import Envelope, Projection
 from projections.retrying import Backoff, Outage, Retrier
@@ -81,7 +85,19 @@ class _Read:
     round: int | None
     after: int
     count: int
-    events: list[Envelope]
+    records: list[RecordedEvent]
+    full: bool
+    """Whether the batch reached one of its limits (count or bytes), not the head."""
+    decoded: dict[int, Envelope] = Factory(dict)
+    """The envelopes of the records decoded so far, by index (see ``Projector._concerning``)."""
+
+
+class _OtherBatch(Exception):
+    """Raised inside a batch's writes when another worker claimed a different batch first."""
+
+    def __init__(self, end: int) -> None:
+        super().__init__(end)
+        self.end = end
 
 
 @frozen
@@ -92,6 +108,8 @@ class Writes(Generic[D]):
     marks: list[Unwritable]
     unwritten: dict[str, Versioned[D]]
     """The documents the marks stand for, by key."""
+    cleared: dict[str, int] = Factory(dict)
+    """The keys marked unwritable whose documents are now written, and at which position."""
 
 
 def _nothing() -> None:
@@ -157,6 +175,7 @@ class Projector:
         projections: Sequence[Projection[Any]],
         *,
         batch_size: int = DEFAULT_BATCH_SIZE,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
         codec: Codec | None = None,
         on_unwritable: Reporter | None = None,
     ) -> None:
@@ -166,6 +185,7 @@ class Projector:
         # through the generic methods below, which keep its own type within the call.
         self._projections: tuple[Projection[Any], ...] = tuple(projections)
         self._batch_size = batch_size
+        self._batch_bytes = batch_bytes
         self._codec = codec or Codec()
         self._log = LogReader(events)
         self._last_read: _Read | None = None
@@ -194,81 +214,113 @@ class Projector:
         raise StaleWriteError(projection.name, "*", None)
 
     def _step(self, projection: Projection[D], version: str) -> StepResult | None:
-        """Fold one batch; None if the checkpoint moved under this step (try again)."""
+        """Fold one batch; None if the checkpoint moved under this step (try again).
+
+        Documents are loaded and the batch folded first, then the claim, the writes and
+        the finish go to the store together (:meth:`ReadModelStore.batch_writes`: one
+        transaction on the embedded store). The writes are conditional on the documents
+        as loaded, so a race lost meanwhile is seen there and the batch folded again.
+        """
         start = self._store.checkpoint(projection, version)
-        batch = self._read(start, self._batch_size)
-        if not batch:
+        read = self._read(start, self._batch_size)
+        if not read.records:
             return StepResult(0, start)
-        end = self._store.claim_batch(projection, version, start, batch[-1].position)
-        if end is None:
-            return None  # another worker moved the checkpoint meanwhile
-        if end != batch[-1].position:  # another worker's batch: fold exactly that
-            batch = self._read(start, end - start, whole=True)
-        unwritable = self._fold_into(projection, version, batch)
-        self._store.finish_batch(projection, version, start, end)
-        if self._on_unwritable is not None:
-            for mark in unwritable:
-                self._on_unwritable(projection.name, mark)
-        return StepResult(len(batch), end, tuple(unwritable))
+        end = read.records[-1].position
+        for _ in range(MAX_STALE_RETRIES):
+            writes = self._fold(projection, version, self._concerning(projection, read))
+            try:
+                with self._store.batch_writes(projection, version):
+                    claimed = self._store.claim_batch(projection, version, start, end)
+                    if claimed is None:
+                        return None  # another worker moved the checkpoint meanwhile
+                    if claimed != end:
+                        raise _OtherBatch(claimed)
+                    self._write(projection, version, writes)
+                    self._store.finish_batch(projection, version, start, end)
+            except StaleWriteError:
+                continue  # another worker folding this batch wrote first: fold what is left
+            except _OtherBatch as other:  # another worker's batch: fold exactly that
+                end = other.end
+                read = self._read(start, end - start, whole=True)
+                continue
+            self._held_after(projection, version, writes)
+            if self._on_unwritable is not None:
+                for mark in writes.marks:
+                    self._on_unwritable(projection.name, mark)
+            return StepResult(len(read.records), end, tuple(writes.marks))
+        raise StaleWriteError(projection.name, "*", None)
 
-    def _read(self, after: int, count: int, *, whole: bool = False) -> list[Envelope]:
-        """Return the (at most) ``count`` events after position ``after``, decoded.
+    def _read(self, after: int, count: int, *, whole: bool = False) -> _Read:
+        """Return the (at most) ``count`` events after position ``after``, as read.
 
-        The last batch is kept: projections whose checkpoints are level (see
-        :meth:`catch_up`) read and decode each batch once between them. Stored events
-        never change and positions have no gaps, so a full batch read again would be the
-        same. A short one (the head is near, or reached) is shared only within one pass
-        of :meth:`catch_up`, and read afresh after it, as the head may have moved: a
-        prefix of the log is as good a batch as any, and the next pass gets the rest;
-        but not when the batch must be ``whole`` (another worker's, known to be there).
-        The next batch continues the same read of the log (:class:`LogReader`).
+        The batch stops earlier once its payloads reach ``batch_bytes``
+        (:meth:`LogReader.batch`), unless it must be ``whole``. The last batch is
+        kept: projections whose checkpoints are level (see :meth:`catch_up`) read it,
+        and decode each of its events, once between them. Stored events never change and
+        positions have no gaps, so a batch read again from the same position with the
+        same limits would be the same, unless it stopped short of its limits (the head
+        is near, or reached): such a batch is shared only within one pass of
+        :meth:`catch_up`, and read afresh after it, as the head may have moved: a prefix
+        of the log is as good a batch as any, and the next pass gets the rest; but not
+        when the batch must be ``whole`` (another worker's, known to be there). The next
+        batch continues the same read of the log (:class:`LogReader`).
         """
         kept = self._last_read
         if kept is not None and (kept.after, kept.count) == (after, count):
-            if len(kept.events) == count:
-                return kept.events
-            if not whole and self._round is not None and kept.round == self._round:
-                return kept.events
-        batch = [Envelope.of(record, self._codec) for record in self._log.batch(after, count)]
-        self._last_read = _Read(self._round, after, count, batch)
-        return batch
+            if len(kept.records) == count:
+                return kept
+            in_this_pass = self._round is not None and kept.round == self._round
+            if not whole and (kept.full or in_this_pass):
+                return kept
+        limit = None if whole else self._batch_bytes
+        records, full = self._log.batch(after, count, limit)
+        self._last_read = _Read(self._round, after, count, records, full)
+        return self._last_read
 
-    def _fold_into(
-        self, projection: Projection[D], version: str, batch: list[Envelope]
-    ) -> list[Unwritable]:
-        """Fold ``batch`` into the stored documents, reloading after each lost race.
+    def _concerning(self, projection: Projection[Any], read: _Read) -> list[Envelope]:
+        """Return the events of ``read`` that ``projection`` handles, decoded.
 
-        Return the marks of the documents that could not be written. A
+        Each is decoded once for all projections, on first use; one of a type that no
+        projection handles is never decoded at all (:attr:`Projection.handled_types`).
+        """
+        handled = projection.handled_types
+        decoded = read.decoded
+        concerning = []
+        for index, record in enumerate(read.records):
+            if record.type in handled:
+                envelope = decoded.get(index)
+                if envelope is None:
+                    envelope = decoded[index] = Envelope.of(record, self._codec)
+                concerning.append(envelope)
+        return concerning
+
+    def _fold(self, projection: Projection[D], version: str, batch: list[Envelope]) -> Writes[D]:
+        """Load what ``batch`` touches and fold it; return the writes that would store it.
+
+        A batch that touches no document loads nothing and writes nothing. A
         :class:`VersionGoneError` is left to :meth:`step`, which knows whether to look
         the active version up again.
         """
         keys = touched_keys(projection, batch)
-        for _ in range(MAX_STALE_RETRIES):
-            stored = self._store.load(projection, version, keys)
-            marks = self._store.unwritable(projection, version, keys)
-            positions = {key: each.position for key, each in stored.items()}
-            loaded = {
-                **stored,
-                **self._held.states(projection, version, in_effect(marks, positions)),
-            }
-            writes = sort_out(fold_batch(projection, loaded, batch), stored)
-            try:
-                self._write(projection, version, writes)
-            except StaleWriteError:
-                continue  # another worker folding this batch wrote first: fold what is left
-            written = {c.key: c.position for c in writes.documents if c.key in marks}
-            self._store.clear_unwritable(projection, version, written)
-            for key in written:
-                self._held.release(projection, version, key)
-            return writes.marks
-        raise StaleWriteError(projection.name, "*", None)
+        if not keys:
+            return Writes[D]([], [], {})
+        stored = self._store.load(projection, version, keys)
+        marks = self._store.unwritable(projection, version, keys)
+        positions = {key: each.position for key, each in stored.items()}
+        loaded = {
+            **stored,
+            **self._held.states(projection, version, in_effect(marks, positions)),
+        }
+        writes = sort_out(fold_batch(projection, loaded, batch), stored)
+        writes.cleared.update({c.key: c.position for c in writes.documents if c.key in marks})
+        return writes
 
     def _write(self, projection: Projection[D], version: str, writes: Writes[D]) -> None:
         """Save the documents that fit, then mark the others; a refused one is marked too.
 
         A store refuses a whole save for one document it cannot take
         (:class:`DocumentTooLargeError`), before writing anything: that one is moved to
-        the marks and the rest saved again.
+        the marks and the rest saved again. The marks of keys now written are cleared.
         """
         while True:
             try:
@@ -277,6 +329,7 @@ class Projector:
             except DocumentTooLargeError as refused:
                 change = next(c for c in writes.documents if c.key == refused.key)
                 writes.documents.remove(change)
+                writes.cleared.pop(change.key, None)
                 writes.marks.append(
                     Unwritable(
                         key=change.key,
@@ -288,8 +341,14 @@ class Projector:
                 )
                 writes.unwritten[change.key] = Versioned(change.document, change.position)
         self._store.mark_unwritable(projection, version, writes.marks)
+        self._store.clear_unwritable(projection, version, writes.cleared)
+
+    def _held_after(self, projection: Projection[D], version: str, writes: Writes[D]) -> None:
+        """Once a batch is stored: hold the documents not written, release those written."""
         for key, state in writes.unwritten.items():
             self._held.hold(projection, version, key, state)
+        for key in writes.cleared:
+            self._held.release(projection, version, key)
 
     def catch_up(
         self,

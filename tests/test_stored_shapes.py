@@ -258,7 +258,13 @@ def test_a_log_in_the_earlier_layout_is_refused_and_left_as_it_is(mongo_url: str
 
 @pytest.mark.parametrize(
     ("occurred_at", "data", "metadata"),
-    [(0, "not json", "{}"), ("yesterday", "{}", "{}"), (0, "{}", '{"actor": 5}')],
+    [
+        (0, "not json", "{}"),
+        (0, "[1]", "{}"),  # read back unvalidated, but a payload must still be an object
+        (0, '{"x": NaN}', "{}"),
+        ("yesterday", "{}", "{}"),
+        (0, "{}", '{"actor": 5}'),
+    ],
 )
 def test_an_unreadable_row_is_a_store_error(
     tmp_path: Path, occurred_at: object, data: str, metadata: str

@@ -86,6 +86,12 @@ def test_the_measure_covers_escaped_keys_and_bson_framing(
     assert measured >= len(dump_json(document).encode())
 
 
+@given(text=st.text(alphabet=st.characters(exclude_categories=()), max_size=300))
+def test_a_text_costs_what_its_json_string_takes(text: str) -> None:
+    # Counted, not encoded (projections.sizes): the count must be the encoder's own.
+    assert text_cost(text) == len(dump_json(text).encode("utf-8", "surrogatepass")) - 2
+
+
 @given(text=st.text(max_size=300), unit=st.sampled_from(UNITS), budget=st.integers(0, 400))
 def test_a_kept_tail_is_the_longest_suffix_within_its_budget(
     text: str, unit: str, budget: int
