@@ -52,13 +52,16 @@ def measure(place: Place, seconds: float) -> dict[str, Figure]:
         stderr=subprocess.PIPE,
         text=True,
     )
-    poller = subprocess.Popen([sys.executable, "-m", "bench.idle_cpu", "poll", url])
+    poller: subprocess.Popen[bytes] | None = None
     try:
         assert follower.stderr is not None  # noqa: S101 -- asked for above
         for line in follower.stderr:  # its first report comes once its first batch is in
             if line.startswith("folded"):
                 break
         threading.Thread(target=follower.stderr.read, daemon=True).start()
+        # Only now: started beside the follower, the poller could fold the log first,
+        # and the follower, finding nothing to fold, would never report.
+        poller = subprocess.Popen([sys.executable, "-m", "bench.idle_cpu", "poll", url])
         time.sleep(SETTLE_SECONDS)
         before = cpu_seconds(follower.pid), cpu_seconds(poller.pid)
         began = time.monotonic()
@@ -67,8 +70,9 @@ def measure(place: Place, seconds: float) -> dict[str, Figure]:
         spent = time.monotonic() - began
     finally:
         for process in (follower, poller):
-            process.send_signal(signal.SIGTERM)
-            process.wait(timeout=60)
+            if process is not None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(timeout=60)
     label = f"CPU ms per s idle over {spent:.0f} s; vs a pass every {POLL_SECONDS * 1000:g} ms"
     return {
         "follow_idle_cpu": Figure(
